@@ -1,0 +1,108 @@
+"""ROI files: ``load_rois`` / ``save_rois`` and validation.
+
+Format (JSON, see docs/formats.md)::
+
+    {"format": "mgs-live-rois", "version": 1, "frame_width": 1920, "frame_height": 1080,
+     "rois": [{"id": "box1", "animal": "m01", "group": "saline", "x": 10, "y": 20, "w": 400, "h": 420}, ...]}
+
+ROI ids must be unique and non-empty; boxes must have positive size and lie inside the frame.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mgs_core.errors import RoiError
+from mgs_core.geometry import check_roi_in_frame
+from mgs_core.types import Roi, RoiSet
+
+FORMAT = "mgs-live-rois"
+VERSION = 1
+
+
+def rois_to_dict(roiset: RoiSet) -> dict:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "frame_width": roiset.frame_width,
+        "frame_height": roiset.frame_height,
+        "rois": [{"id": r.id, "animal": r.animal, "group": r.group, "x": r.x, "y": r.y, "w": r.w, "h": r.h}
+                 for r in roiset.rois],
+    }
+
+
+def _int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise RoiError(f"{what} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def rois_from_dict(data: dict, source: str = "ROI data") -> RoiSet:
+    """Parse and validate a ROI dict (as stored in JSON). Raises RoiError naming the ROI at fault."""
+    if not isinstance(data, dict):
+        raise RoiError(f"{source}: expected a JSON object with 'rois', got {type(data).__name__}")
+    version = data.get("version", VERSION)
+    if version != VERSION:
+        raise RoiError(f"{source}: ROI file version {version!r} is not supported (this MGS Live reads {VERSION})")
+    try:
+        width = _int(data["frame_width"], f"{source}: frame_width")
+        height = _int(data["frame_height"], f"{source}: frame_height")
+        items = data["rois"]
+    except KeyError as exc:
+        raise RoiError(f"{source}: missing key {exc.args[0]!r}") from None
+    if width <= 0 or height <= 0:
+        raise RoiError(f"{source}: frame size {width}x{height} must be positive")
+    if not isinstance(items, list):
+        raise RoiError(f"{source}: 'rois' must be a list")
+    rois, seen = [], set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise RoiError(f"{source}: ROI #{i + 1} must be an object")
+        rid = str(item.get("id", "")).strip()
+        label = f"{source}: ROI {rid!r}" if rid else f"{source}: ROI #{i + 1}"
+        if not rid:
+            raise RoiError(f"{label} has no id")
+        if rid in seen:
+            raise RoiError(f"{label} appears twice (ids must be unique)")
+        seen.add(rid)
+        try:
+            box = {k: _int(item[k], f"{label} {k}") for k in ("x", "y", "w", "h")}
+        except KeyError as exc:
+            raise RoiError(f"{label} is missing {exc.args[0]!r}") from None
+        roi = Roi(rid, box["x"], box["y"], box["w"], box["h"], str(item.get("animal") or rid), str(item.get("group") or ""))
+        check_roi_in_frame(roi, width, height)
+        rois.append(roi)
+    return RoiSet(tuple(rois), width, height, VERSION)
+
+
+def load_rois(path: str | Path) -> RoiSet:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RoiError(f"ROI file {path} does not exist") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RoiError(f"ROI file {path} is not valid JSON ({exc})") from None
+    return rois_from_dict(data, source=f"ROI file {path.name}")
+
+
+def save_rois(roiset: RoiSet, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rois_to_dict(roiset), indent=2) + "\n")
+    return path
+
+
+def validate_rois(roiset: RoiSet, width: int, height: int, source: str = "ROI file") -> None:
+    """Refuse a ROI set made for another frame size, or with a box outside a width x height frame."""
+    if (roiset.frame_width, roiset.frame_height) != (width, height):
+        raise RoiError(
+            f"{source} is for {roiset.frame_width}x{roiset.frame_height} frames but the video is {width}x{height}"
+        )
+    for roi in roiset.rois:
+        check_roi_in_frame(roi, width, height)
+
+
+def full_frame_rois(width: int, height: int) -> RoiSet:
+    """One ROI covering the whole frame (used when no ROI file is given)."""
+    return RoiSet((Roi("frame", 0, 0, width, height, "animal1", ""),), width, height, VERSION)

@@ -1,0 +1,48 @@
+"""The paper's orbital-tightening regression CNN (Table 1), input 50x50 RGB patches, output one score on 0-9.
+
+Layer by layer as in Table 1: Conv 5x5 (6) + ReLU, MaxPool 2, Conv 5x5 (16) + ReLU, MaxPool 2, AdaptiveAvgPool 5x5,
+Flatten, Dense 120, BatchNorm1d + ReLU, Dropout 0.25, Dense 84, BatchNorm1d + ReLU, Dense 1 (linear).
+Input: float32 N x 3 x 50 x 50 in [0, 1]; normalisation happens inside. Output: N scores (not clamped; callers clamp
+to [0, 9] for display). ``head_classes`` > 0 swaps the last layer for a classification head (CIFAR-10 pretraining).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+PATCH_SIZE = 50
+
+
+class OrbitalNet(nn.Module):
+    kind = "orbital"
+
+    def __init__(self, in_channels: int = 3, dropout: float = 0.25, head_classes: int = 0):
+        super().__init__()
+        self.model_args = {"in_channels": in_channels, "dropout": dropout, "head_classes": head_classes}
+        self.register_buffer("mean", torch.tensor([0.5, 0.5, 0.5][:in_channels]).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25][:in_channels]).view(1, -1, 1, 1))
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 6, 5),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2, 2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2, 2),
+            nn.AdaptiveAvgPool2d(5),
+            nn.Flatten(),
+        )
+        self.regressor = nn.Sequential(
+            nn.Linear(16 * 5 * 5, 120),
+            nn.BatchNorm1d(120),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(120, 84),
+            nn.BatchNorm1d(84),
+            nn.ReLU(inplace=True),
+            nn.Linear(84, head_classes if head_classes > 0 else 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.mean) / self.std
+        out = self.regressor(self.features(x))
+        return out if self.model_args["head_classes"] > 0 else out.squeeze(1)
