@@ -1,0 +1,1 @@
+"""ZeroMQ inference server: the paper's client-server split (protocol, server loop, CURVE keys, load test)."""
