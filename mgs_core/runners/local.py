@@ -1,0 +1,258 @@
+"""In-process runner: U-Net segmentation -> eye blob -> 50x50 patch -> orbital-tightening regressor.
+
+Per ``infer`` call (one frame's ROI crops, or any batch):
+
+1. crops (N, 256, 256, 3) uint8 -> the U-Net's own input size with INTER_AREA (an exact 2x box filter at 128);
+2. ONE batched segmentation call (torch ``inference_mode`` + channels_last, or ONNX Runtime);
+3. :mod:`mgs_core.eyes` picks the eye blob per crop and its sub-pixel centre in 256-px crop coordinates;
+4. 50 x 50 patches are cut from the 256-px crops (border-replicated) -> ONE batched score call;
+5. scores are clamped to [0, 9]; crops without a plausible eye get ``score=None``.
+
+Backends: ``"torch"``, ``"onnx"`` (ONNX Runtime; models exported once with ``torch.onnx.export(..., dynamo=True)`` and
+cached under ``~/.cache/mgs-live/onnx`` keyed by a hash of the weights) or ``"auto"`` (ONNX Runtime when the export
+and a numerical check succeed, else torch). CUDA is used when present (torch backend). Outputs are deterministic
+for the same input and backend.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mgs_core.eyes import EYE_CLASS, EyeRules, cut_patches, select_eye
+from mgs_core.runners.base import Runner
+from mgs_core.types import CropResult, RunnerInfo
+
+ROI_SIZE = 256
+PATCH = 50
+
+
+def cache_dir() -> Path:
+    """Where exported ONNX models are cached (``MGS_CACHE_DIR`` overrides ``~/.cache/mgs-live``)."""
+    root = os.environ.get("MGS_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "mgs-live")
+    return Path(root) / "onnx"
+
+
+def model_digest(model) -> str:
+    """A short hash of a model's class, constructor arguments and weights (keys the ONNX cache)."""
+    import torch
+
+    h = hashlib.sha256()
+    h.update(f"{type(model).__name__}:{sorted(getattr(model, 'model_args', {}).items())}:{torch.__version__}".encode())
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def _seg_wrapper(model):
+    import torch
+
+    class SegHead(torch.nn.Module):
+        """U-Net + softmax: returns (eye probability, argmax labels) so ONNX Runtime does the post-processing."""
+
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            logits = self.net(x)
+            prob = torch.softmax(logits, dim=1)
+            return prob[:, EYE_CLASS], torch.argmax(logits, dim=1).to(torch.uint8)
+
+    return SegHead(model).eval()
+
+
+def _export_onnx(module, example, path: Path) -> None:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    quiet = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "torch._dynamo", "onnxscript")]
+    levels = [q.level for q in quiet]
+    with warnings.catch_warnings(), torch.inference_mode(False):
+        warnings.simplefilter("ignore")
+        # the exporter prints progress on stdout and logs warnings; keep CLI output clean
+        saved, sys.stdout = sys.stdout, io.StringIO()
+        for q in quiet:
+            q.setLevel(logging.ERROR)
+        try:
+            torch.onnx.export(module, (example,), str(tmp), dynamo=True, input_names=["x"],
+                              dynamic_shapes=({0: batch},), optimize=True, verbose=False)
+        finally:
+            sys.stdout = saved
+            for q, lv in zip(quiet, levels):
+                q.setLevel(lv)
+    tmp.replace(path)
+
+
+def _ort_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class LocalRunner(Runner):
+    """Runs the two networks in this process. Construct from models, or from checkpoints with ``from_checkpoints``."""
+
+    def __init__(self, seg_model, score_model, device: str = "auto", backend: str = "auto",
+                 seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
+                 eye_rules: EyeRules = EyeRules()):
+        import torch
+
+        if backend not in ("auto", "torch", "onnx"):
+            raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.threads = threads or default_threads()
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.threads)
+        self.seg_model = getattr(seg_model, "_orig_mod", seg_model).to(self.device).eval()
+        self.score_model = getattr(score_model, "_orig_mod", score_model).to(self.device).eval()
+        if self.device.type == "cpu":
+            self.seg_model = self.seg_model.to(memory_format=torch.channels_last)
+        self.seg_size = int(getattr(self.seg_model, "input_size", 128))
+        self.eye_rules = eye_rules
+        self.seg_card = dict(seg_card or {"kind": getattr(seg_model, "kind", "unet"),
+                                          "model_args": getattr(seg_model, "model_args", {})})
+        self.score_card = dict(score_card or {"kind": getattr(score_model, "kind", "orbital"),
+                                              "model_args": getattr(score_model, "model_args", {})})
+        self._seg_head = _seg_wrapper(self.seg_model)
+        self._ort_seg = self._ort_score = None
+        self.backend = "torch"
+        self.backend_note = ""
+        if backend in ("auto", "onnx") and self.device.type == "cpu":
+            try:
+                self._init_onnx()
+                self.backend = "onnx"
+            except Exception as exc:  # noqa: BLE001 - any exporter/runtime failure falls back to torch
+                self.backend_note = f"ONNX Runtime unavailable ({type(exc).__name__}: {exc}); using torch"
+                if backend == "onnx":
+                    warnings.warn(self.backend_note, RuntimeWarning, stacklevel=2)
+
+    @classmethod
+    def from_checkpoints(cls, seg: str | Path | None = None, score: str | Path | None = None,
+                         device: str = "auto", backend: str = "auto", **kw) -> "LocalRunner":
+        """Load the two checkpoints (default: the shipped ``mgs_core/weights/seg.pt`` and ``score.pt``)."""
+        from mgs_core.models import default_weight_paths, load_checkpoint
+
+        dseg, dscore = default_weight_paths()
+        seg_model, seg_card = load_checkpoint(seg or dseg, kind="unet")
+        score_model, score_card = load_checkpoint(score or dscore, kind="orbital")
+        return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
+                   score_card=score_card, **kw)
+
+    # ---- ONNX Runtime -------------------------------------------------------------------------------------------
+    def _init_onnx(self) -> None:
+        import torch
+
+        s = self.seg_size
+        seg_path = cache_dir() / f"seg-{model_digest(self.seg_model)}-{s}.onnx"
+        score_path = cache_dir() / f"score-{model_digest(self.score_model)}.onnx"
+        cpu_seg = self._seg_head
+        if not seg_path.is_file():
+            _export_onnx(cpu_seg, torch.rand(2, 3, s, s), seg_path)
+        if not score_path.is_file():
+            _export_onnx(self.score_model, torch.rand(2, 3, PATCH, PATCH), score_path)
+        self._ort_seg = _ort_session(seg_path, self.threads)
+        self._ort_score = _ort_session(score_path, self.threads)
+        # numerical check against torch on a fixed input, so a bad export never silently changes results
+        rng = np.random.default_rng(0)
+        x = rng.random((2, 3, s, s), dtype=np.float32)
+        p = rng.random((2, 3, PATCH, PATCH), dtype=np.float32)
+        with torch.inference_mode():
+            tp, _ = cpu_seg(torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
+            ts = self.score_model(torch.from_numpy(p))
+        op, _ = self._ort_seg.run(None, {"x": x})
+        (os_,) = self._ort_score.run(None, {"x": p})
+        if not (np.allclose(op, tp.numpy(), atol=1e-4) and np.allclose(os_, ts.numpy(), atol=1e-3)):
+            raise RuntimeError("exported ONNX model disagrees with torch")
+
+    # ---- inference ------------------------------------------------------------------------------------------------
+    def _resize(self, crops: np.ndarray) -> np.ndarray:
+        s = self.seg_size
+        if crops.shape[1] == s and crops.shape[2] == s:
+            return crops
+        out = np.empty((len(crops), s, s, 3), np.uint8)
+        for i, c in enumerate(crops):
+            cv2.resize(c, (s, s), dst=out[i], interpolation=cv2.INTER_AREA)
+        return out
+
+    @staticmethod
+    def _to_nchw(batch: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) * np.float32(1.0 / 255.0)
+
+    def segment(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(labels uint8 (N,S,S), eye probability float32 (N,S,S)) for uint8 RGB crops."""
+        small = self._resize(crops)
+        if self.backend == "onnx":
+            x = self._to_nchw(small)
+            prob, labels = self._ort_seg.run(None, {"x": x})
+            return labels, prob
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(small).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+            if self.device.type == "cpu":
+                x = x.contiguous(memory_format=torch.channels_last)
+            prob, labels = self._seg_head(x)
+            return labels.cpu().numpy(), prob.float().cpu().numpy()
+
+    def score_patches(self, patches: np.ndarray) -> np.ndarray:
+        """Raw (unclamped) regressor output for (N, 50, 50, 3) uint8 patches."""
+        if len(patches) == 0:
+            return np.zeros(0, np.float32)
+        if self.backend == "onnx":
+            (out,) = self._ort_score.run(None, {"x": self._to_nchw(patches)})
+            return out.reshape(-1)
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+            return self.score_model(x).float().cpu().numpy().reshape(-1)
+
+    def infer(self, crops: np.ndarray) -> list[CropResult]:
+        crops = np.asarray(crops)
+        if crops.ndim != 4 or crops.shape[1:] != (ROI_SIZE, ROI_SIZE, 3) or crops.dtype != np.uint8:
+            raise ValueError(f"expected crops of shape (N, {ROI_SIZE}, {ROI_SIZE}, 3) uint8, got {crops.shape} {crops.dtype}")
+        if len(crops) == 0:
+            return []
+        labels, prob = self.segment(crops)
+        blobs = [select_eye(labels[i], prob[i], ROI_SIZE, self.eye_rules) for i in range(len(crops))]
+        seen = [i for i, b in enumerate(blobs) if b is not None]
+        scores = {}
+        if seen:
+            patches = cut_patches(crops[seen], [(blobs[i].x, blobs[i].y) for i in seen], PATCH)
+            raw = self.score_patches(patches)
+            scores = {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(seen)}
+        out = []
+        for i, b in enumerate(blobs):
+            if b is None:
+                out.append(CropResult(False, None, None, None, 0.0, 0))
+            else:
+                out.append(CropResult(True, b.x, b.y, scores[i], b.confidence, b.area_px))
+        return out
+
+    def info(self) -> RunnerInfo:
+        device = self.device.type if self.backend == "torch" else "cpu (onnxruntime)"
+        return RunnerInfo(backend="local", device=device, roi_size=ROI_SIZE, seg_model=dict(self.seg_card),
+                          score_model=dict(self.score_card))

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+
+from mgs_core.errors import RoiError, ServerError
+from mgs_core.models import OrbitalNet
+from mgs_core.pipeline import Pipeline
+from mgs_core.runners.base import Runner
+from mgs_core.runners.local import LocalRunner
+from mgs_core.types import Roi, RoiSet, RunnerInfo
+
+
+class DarkEyeNet(torch.nn.Module):
+    """Fake segmenter: pixels darker than 0.2 are 'eyes' (class 3)."""
+
+    input_size = 128
+
+    def forward(self, x):
+        dark = (x.mean(1, keepdim=True) < 0.2).float()
+        return torch.cat([torch.zeros_like(dark).repeat(1, 3, 1, 1), dark * 10], 1)
+
+
+def frame_with_eyes():
+    frame = np.full((240, 320, 3), 230, np.uint8)
+    yy, xx = np.mgrid[:240, :320]
+    frame[(xx - 60) ** 2 + (yy - 50) ** 2 <= 16] = 5  # eye in box1
+    return frame
+
+
+ROIS = RoiSet((Roi("box1", 10, 10, 120, 100, "m1", "a"), Roi("box2", 200, 100, 120, 140, "m2", "b")), 320, 240)
+
+
+def test_maps_eye_to_frame_coordinates():
+    torch.manual_seed(0)
+    pipe = Pipeline(LocalRunner(DarkEyeNet(), OrbitalNet(), backend="torch"))
+    fr = pipe.process(frame_with_eyes(), ROIS, frame_index=7, time_s=0.25)
+    assert fr.frame == 7 and fr.time_s == 0.25 and fr.error is None and fr.latency_ms > 0
+    a, b = fr.rois
+    assert (a.roi, a.animal, a.group) == ("box1", "m1", "a")
+    assert a.eye_visible and a.eye_x == pytest.approx(60, abs=0.6) and a.eye_y == pytest.approx(50, abs=0.6)
+    assert 0 <= a.score <= 9
+    assert not b.eye_visible and b.score is None and b.eye_x is None
+
+
+def test_refuses_rois_for_another_frame_size():
+    pipe = Pipeline(LocalRunner(DarkEyeNet(), OrbitalNet(), backend="torch"))
+    with pytest.raises(RoiError, match="320x240"):
+        pipe.process(np.zeros((480, 640, 3), np.uint8), ROIS)
+
+
+class DownRunner(Runner):
+    def infer(self, crops):
+        raise ServerError("server tcp://x:1 did not answer")
+
+    def info(self):
+        return RunnerInfo("zmq", "cpu", 256)
+
+
+def test_server_down_gives_unscored_frame_not_guesses():
+    fr = Pipeline(DownRunner()).process(frame_with_eyes(), ROIS, 3, 0.1)
+    assert "did not answer" in fr.error
+    assert [r.roi for r in fr.rois] == ["box1", "box2"]
+    assert all(not r.eye_visible and r.score is None for r in fr.rois)
