@@ -1,0 +1,257 @@
+"""Key frames for blinded human scoring: choose scorable frames, export them shuffled under neutral names.
+
+Selection (:func:`select_keyframes`, pure on the results table):
+
+1. Candidates: rows with a visible eye and a score (never a frame without a visible eye).
+2. Sharpness (when a ``sharpness`` column is present, from :func:`measure_sharpness`): candidates below
+   ``min_sharpness`` or below the animal's own ``sharp_quantile`` quantile of sharpness are dropped (blurred
+   frames, e.g. during movement).
+3. Spread: per animal (and per time bin with ``bin_s``), N picks by a Latin-hypercube scheme: the candidates'
+   time range is cut into N strata and their scores into N score-rank strata; time stratum i gets score stratum
+   perm[i] (random permutation), and takes the candidate closest to the middle of that stratum pair. If a stratum
+   is empty or blocked, the remaining picks are filled with the candidates farthest in time from earlier picks.
+4. No near-duplicates: no two picks of the same animal are closer than ``min_gap_s`` seconds.
+
+Export (:func:`export_keyframes`): reads the frames from the video, writes the ROI crop (256 px) as
+``kf_0001.png`` ... in a shuffled order (and with ``crops`` an eye-centred crop ``kf_0001_eye.png``), a key file
+``key.csv`` (image, video, frame, time_s, roi, animal, group, model_score_0_9, model_mgs_0_2, eye_x, eye_y,
+sharpness) to keep away from the raters, and ``rater_template.csv`` (image, score) to hand out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mgs_core.analysis.curves import UNIT_COLS
+from mgs_core.analysis.scale import SCORE_COL, ScaleConversion
+from mgs_core.errors import InputError, VideoError
+
+ROI_SIZE = 256
+EYE_CROP = 96  # eye-centred crop side in ROI-crop pixels (the model sees 50 x 50; raters get context)
+SHARP_HALF = 32  # sharpness window half-size around the eye, ROI-crop pixels
+KEY_COLUMNS = ["image", "video", "frame", "time_s", "roi", "animal", "group", "model_score_0_9", "model_mgs_0_2",
+               "eye_x", "eye_y", "sharpness"]
+
+
+@dataclass(frozen=True)
+class KeyframeExport:
+    out_dir: Path
+    key_path: Path
+    template_path: Path
+    n_images: int
+    key: pd.DataFrame
+
+
+def _spread_pick(cand: pd.DataFrame, n: int, min_gap: float, taken: list[float], rng) -> list[int]:
+    """Indices of up to n rows of cand (one animal, one bin) spread over time and score, respecting min_gap."""
+    if n <= 0 or cand.empty:
+        return []
+    t = cand["time_s"].to_numpy(dtype=np.float64)
+    s = cand[SCORE_COL].to_numpy(dtype=np.float64)
+    srank = (pd.Series(s).rank(method="first").to_numpy() - 0.5) / len(s)  # in (0, 1)
+    t0, t1 = t.min(), t.max()
+    tn = (t - t0) / (t1 - t0) if t1 > t0 else np.full_like(t, 0.5)
+    picks: list[int] = []
+
+    def free(i: int) -> bool:
+        return all(abs(t[i] - u) >= min_gap for u in taken)
+
+    perm = rng.permutation(n)
+    for i in range(n):
+        in_t = (tn >= i / n) & ((tn < (i + 1) / n) | (i == n - 1))
+        target_t, target_s = (i + 0.5) / n, (perm[i] + 0.5) / n
+        cost = np.abs(srank - target_s) + 0.5 * np.abs(tn - target_t)
+        for j in np.argsort(np.where(in_t, cost, np.inf), kind="stable"):
+            if not in_t[j]:
+                break
+            if free(j):
+                picks.append(int(j))
+                taken.append(t[j])
+                break
+    while len(picks) < n:
+        dist = np.array([min((abs(t[j] - u) for u in taken), default=np.inf) for j in range(len(t))])
+        dist[picks] = -1
+        j = int(np.argmax(dist))
+        if dist[j] < min_gap or dist[j] < 0:
+            break
+        picks.append(j)
+        taken.append(t[j])
+    return [int(cand.index[j]) for j in picks]
+
+
+def select_keyframes(df: pd.DataFrame, per_animal: int, min_gap_s: float = 2.0, bin_s: float | None = None,
+                     min_sharpness: float = 0.0, sharp_quantile: float = 0.25, seed: int = 0) -> pd.DataFrame:
+    """Rows of a prepared results table (``curves.prepare``) chosen for blinded scoring, sorted by unit and time.
+
+    ``per_animal`` picks per unit, or per unit and time bin when ``bin_s`` is given. Units with too few
+    scorable, well-separated frames get fewer picks (never a frame without a visible eye).
+    """
+    if per_animal < 1:
+        raise InputError(f"--per-animal must be at least 1, got {per_animal}")
+    if min_gap_s < 0:
+        raise InputError(f"--min-gap must not be negative, got {min_gap_s}")
+    rng = np.random.default_rng(seed)
+    ok = (df["eye_visible"] == 1) & np.isfinite(df[SCORE_COL].to_numpy(dtype=np.float64))
+    cand_all = df[ok]
+    chosen: list[int] = []
+    for _, cand in cand_all.groupby(UNIT_COLS, sort=True):
+        if "sharpness" in cand.columns:
+            sh = cand["sharpness"].to_numpy(dtype=np.float64)
+            cut = max(min_sharpness, float(np.nanquantile(sh, sharp_quantile)) if np.isfinite(sh).any() else 0.0)
+            cand = cand[np.isfinite(sh) & (sh >= cut)]
+        taken: list[float] = []
+        if bin_s:
+            bins = np.floor(cand["time_s"].to_numpy() / bin_s)
+            for b in np.unique(bins):
+                chosen += _spread_pick(cand[bins == b], per_animal, min_gap_s, taken, rng)
+        else:
+            chosen += _spread_pick(cand, per_animal, min_gap_s, taken, rng)
+    return df.loc[sorted(chosen)].sort_values(UNIT_COLS + ["time_s"], kind="stable")
+
+
+def _eye_in_crop(roi, eye_x: float, eye_y: float) -> tuple[float, float]:
+    from mgs_core.geometry import crop_transform
+
+    return crop_transform(roi, ROI_SIZE).to_crop(eye_x, eye_y)
+
+
+def _window(img: np.ndarray, cx: float, cy: float, half: int) -> np.ndarray:
+    """Square window centred on (cx, cy), border-replicated where it leaves the image."""
+    import cv2
+
+    x0, y0 = int(round(cx)) - half, int(round(cy)) - half
+    pad = 2 * half
+    padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return padded[y0 + pad : y0 + pad + 2 * half, x0 + pad : x0 + pad + 2 * half]
+
+
+def sharpness(crop: np.ndarray, eye_uv: tuple[float, float]) -> float:
+    """Variance of the Laplacian of the grey eye-centred window of a ROI crop (higher = sharper)."""
+    import cv2
+
+    win = _window(crop, eye_uv[0], eye_uv[1], SHARP_HALF)
+    grey = cv2.cvtColor(win, cv2.COLOR_RGB2GRAY) if win.ndim == 3 else win
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def _roi_lookup(rois, df: pd.DataFrame, width: int, height: int):
+    from mgs_core.types import Roi
+
+    by_id = {r.id: r for r in rois} if rois is not None else {}
+    missing = sorted(set(df["roi"].astype(str)) - set(by_id))
+    if rois is not None and missing:
+        raise InputError(f"results name ROI(s) {missing} that the ROI file does not define")
+    return lambda rid: by_id.get(rid) or Roi(rid, 0, 0, width, height)
+
+
+def iter_video_frames(path: str | Path, wanted):
+    """Yield (frame_index, RGB uint8 frame) for the wanted 0-based frame indices, decoding once in order."""
+    import av
+
+    wanted = set(int(i) for i in wanted)
+    if not wanted:
+        return
+    last = max(wanted)
+    try:
+        container = av.open(str(path))
+    except Exception as exc:  # noqa: BLE001 - PyAV raises several types for unreadable files
+        raise VideoError(f"cannot open video {path}: {exc}") from None
+    try:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in wanted:
+                yield i, frame.to_ndarray(format="rgb24")
+            if i >= last:
+                break
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"{path}: decoding failed ({exc})") from None
+    finally:
+        container.close()
+
+
+def _video_size(path: Path) -> tuple[int, int]:
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            return int(s.codec_context.width), int(s.codec_context.height)
+    except Exception as exc:  # noqa: BLE001
+        raise VideoError(f"cannot open video {path}: {exc}") from None
+
+
+def measure_sharpness(df: pd.DataFrame, video: str | Path, rois=None, max_per_unit: int = 400) -> pd.DataFrame:
+    """Add a ``sharpness`` column for scorable rows (at most ``max_per_unit`` per unit, evenly spaced in time;
+    the others are dropped from the returned table since they were never checked)."""
+    video = Path(video)
+    w, h = _video_size(video)
+    roi_of = _roi_lookup(rois, df, w, h)
+    ok = (df["eye_visible"] == 1) & np.isfinite(df[SCORE_COL].to_numpy(dtype=np.float64))
+    parts = []
+    for _, cand in df[ok].groupby(UNIT_COLS, sort=True):
+        if len(cand) > max_per_unit:
+            cand = cand.iloc[np.linspace(0, len(cand) - 1, max_per_unit).round().astype(int)]
+        parts.append(cand)
+    cand = pd.concat(parts) if parts else df[ok]
+    cand = cand.copy()
+    cand["sharpness"] = np.nan
+    by_frame = cand.groupby("frame").groups
+    from mgs_core.geometry import crop_roi
+
+    for fi, img in iter_video_frames(video, by_frame.keys()):
+        for idx in by_frame[fi]:
+            row = cand.loc[idx]
+            roi = roi_of(str(row["roi"]))
+            crop = crop_roi(img, roi, ROI_SIZE)
+            cand.loc[idx, "sharpness"] = sharpness(crop, _eye_in_crop(roi, row["eye_x"], row["eye_y"]))
+    return cand
+
+
+def export_keyframes(picks: pd.DataFrame, video: str | Path, out_dir: str | Path, rois=None, crops: bool = False,
+                     seed: int = 0, scale: ScaleConversion | None = None) -> KeyframeExport:
+    """Write the blinded image set, ``key.csv`` and ``rater_template.csv`` (see the module docstring)."""
+    import cv2
+
+    from mgs_core.geometry import crop_roi
+
+    scale = scale or ScaleConversion()
+    video, out = Path(video), Path(out_dir)
+    if picks.empty:
+        raise InputError("no scorable frames to export (no frame with a visible eye and a score)")
+    out.mkdir(parents=True, exist_ok=True)
+    w, h = _video_size(video)
+    roi_of = _roi_lookup(rois, picks, w, h)
+    order = np.random.default_rng(seed).permutation(len(picks))
+    shuffled = picks.iloc[order].reset_index(drop=True)
+    width = max(4, len(str(len(shuffled))))
+    names = [f"kf_{i + 1:0{width}d}.png" for i in range(len(shuffled))]
+    by_frame: dict[int, list[int]] = {}
+    for i, f in enumerate(shuffled["frame"].astype(int)):
+        by_frame.setdefault(int(f), []).append(i)
+    sharp = np.full(len(shuffled), np.nan)
+    written = 0
+    for fi, img in iter_video_frames(video, by_frame.keys()):
+        for i in by_frame[fi]:
+            row = shuffled.iloc[i]
+            roi = roi_of(str(row["roi"]))
+            crop = crop_roi(img, roi, ROI_SIZE)
+            uv = _eye_in_crop(roi, float(row["eye_x"]), float(row["eye_y"]))
+            sharp[i] = sharpness(crop, uv)
+            cv2.imwrite(str(out / names[i]), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+            if crops:
+                eye = _window(crop, uv[0], uv[1], EYE_CROP // 2)
+                cv2.imwrite(str(out / names[i].replace(".png", "_eye.png")), cv2.cvtColor(eye, cv2.COLOR_RGB2BGR))
+            written += 1
+    if written != len(shuffled):
+        raise VideoError(f"{video} ended before frame {max(by_frame)}: results and video do not match")
+    key = pd.DataFrame({
+        "image": names, "video": video.name, "frame": shuffled["frame"].astype(int), "time_s": shuffled["time_s"],
+        "roi": shuffled["roi"], "animal": shuffled["animal"], "group": shuffled["group"],
+        "model_score_0_9": shuffled[SCORE_COL], "model_mgs_0_2": scale.to_mgs(shuffled[SCORE_COL].to_numpy()),
+        "eye_x": shuffled["eye_x"], "eye_y": shuffled["eye_y"], "sharpness": np.round(sharp, 3)})[KEY_COLUMNS]
+    key_path, template_path = out / "key.csv", out / "rater_template.csv"
+    key.to_csv(key_path, index=False)
+    pd.DataFrame({"image": names, "score": ""}).to_csv(template_path, index=False)
+    return KeyframeExport(out, key_path, template_path, len(key), key)
