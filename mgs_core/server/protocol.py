@@ -82,6 +82,7 @@ class ServerHealth:
     uptime_s: float
     requests: int  # infer requests answered
     crops: int  # crops scored
+    batches: int  # runner calls (fewer than requests when requests of several clients were batched)
     errors: int  # error replies sent
     pending_crops: int  # crops waiting for the model
     busy: bool  # the model is running a batch now

@@ -95,7 +95,7 @@ class InferenceServer:
         self._pending: deque[_Pending] = deque()
         self._pending_crops = 0
         self._busy = False
-        self._n_requests = self._n_crops = self._n_errors = 0
+        self._n_requests = self._n_crops = self._n_errors = self._n_batches = 0
         self.endpoint: str | None = None
 
     # ---- control ----------------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class InferenceServer:
     def health(self) -> ServerHealth:
         return ServerHealth(status="shutting_down" if self._stop.is_set() else "ok",
                             uptime_s=round(time.monotonic() - self._started, 3), requests=self._n_requests,
-                            crops=self._n_crops, errors=self._n_errors, pending_crops=self._pending_crops,
+                            crops=self._n_crops, batches=self._n_batches, errors=self._n_errors, pending_crops=self._pending_crops,
                             busy=self._busy, max_batch=self.config.max_batch, max_rois=self.config.max_rois)
 
     # ---- main loop --------------------------------------------------------------------------------------------
@@ -253,6 +253,7 @@ class InferenceServer:
             except queue.Empty:
                 return
             self._busy = False
+            self._n_batches += 1
             offset = 0
             for item in result.batch.items:
                 n, rid = item.request.n_crops, item.request.request_id
