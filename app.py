@@ -1,0 +1,23 @@
+"""MGS Live: the Streamlit app. Title, page navigation and the sidebar; each page lives in pages/.
+
+Start it with ``./run app`` (or ``streamlit run app.py``).
+"""
+import streamlit as st
+
+from app_support import sidebar
+
+st.set_page_config(page_title="MGS Live", page_icon="🐭", layout="wide")
+
+PAGES = [
+    st.Page("pages/0_Home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/1_ROIs.py", title="Regions of interest", icon="🔲", url_path="rois"),
+    st.Page("pages/2_Live.py", title="Live scoring", icon="🎥", url_path="live"),
+    st.Page("pages/3_Batch.py", title="Batch scoring", icon="🗂️", url_path="batch"),
+    st.Page("pages/4_Curves.py", title="Score curves", icon="📈", url_path="curves"),
+    st.Page("pages/5_Evaluate.py", title="Model evaluation", icon="🧪", url_path="evaluate"),
+]
+
+page = st.navigation(PAGES)
+st.sidebar.title("MGS Live")
+sidebar.render()
+page.run()

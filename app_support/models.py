@@ -1,0 +1,87 @@
+"""The active model and inference backend of this session, and cached runner loading.
+
+A session's choice lives in ``st.session_state`` (shipped weights or a checkpoint picked/trained on the Evaluate
+page; local in-process inference or a remote ``mgs serve`` address). Local runners are cached process-wide with
+``st.cache_resource`` (they are read-only and thread-safe for inference); remote runners hold a ZeroMQ socket, which
+must not be shared between threads, so each job gets its own (:func:`new_runner`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from mgs_core.errors import MGSError
+
+_KEY = "mgs_model"
+
+
+def model_choice() -> dict:
+    """{'seg': path|None, 'score': path|None, 'label': str, 'server': address|None} (None = shipped / local)."""
+    if _KEY not in st.session_state:
+        st.session_state[_KEY] = {"seg": None, "score": None, "label": "shipped weights", "server": None}
+    return st.session_state[_KEY]
+
+
+def set_model(seg: str | Path | None, score: str | Path | None, label: str) -> None:
+    choice = dict(model_choice())
+    choice.update(seg=str(seg) if seg else None, score=str(score) if score else None, label=label)
+    st.session_state[_KEY] = choice
+
+
+def set_server(address: str | None) -> None:
+    choice = dict(model_choice())
+    choice["server"] = address.strip() if address and address.strip() else None
+    st.session_state[_KEY] = choice
+
+
+@st.cache_resource(show_spinner="Loading the networks…", max_entries=8)
+def _cached_local_runner(seg: str | None, score: str | None):
+    from mgs_core.runners import load_runner
+
+    runner = load_runner(seg=seg, score=score)
+    runner.warmup()
+    return runner
+
+
+def new_runner(choice: dict | None = None):
+    """A runner for the given (default: this session's) choice. Raises MGSError when it cannot be loaded."""
+    choice = choice or model_choice()
+    if choice.get("server"):
+        from mgs_core.runners import load_runner
+
+        return load_runner(server=choice["server"], seg=choice.get("seg"), score=choice.get("score"))
+    return _cached_local_runner(choice.get("seg"), choice.get("score"))
+
+
+def release(runner, choice: dict | None = None) -> None:
+    """Close a runner obtained from :func:`new_runner` if it is a per-job (remote) one."""
+    choice = choice or model_choice()
+    if choice.get("server") and runner is not None:
+        runner.close()
+
+
+def active_runner_or_error():
+    """(runner, None) or (None, message) so pages can show the problem instead of crashing."""
+    try:
+        return new_runner(), None
+    except MGSError as exc:
+        return None, str(exc)
+    except (ImportError, AttributeError) as exc:
+        return None, f"the scoring engine is not available in this installation ({exc})"
+
+
+def card_of(path: str | Path | None) -> dict:
+    """The JSON model card written beside a checkpoint (empty when there is none)."""
+    if not path:
+        return {}
+    card = Path(str(Path(path).with_suffix("")) + ".card.json")
+    try:
+        return json.loads(card.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def model_name(card: dict, fallback: str) -> str:
+    return str(card.get("name") or card.get("kind") or fallback)
