@@ -1,0 +1,108 @@
+"""ZmqRunner against real server processes: crash/restart without losing the client, and CURVE allow-lists."""
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mgs_core.errors import ServerError
+from mgs_core.runners.zmq_client import ZmqRunner
+from mgs_core.server.keys import generate_keypair
+from mgs_core.server.process import ServerProcess, free_tcp_port
+from tests.server.fake_runner import FakeRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+S = 32
+
+
+def fake_server(address, *extra, client_kwargs=None):
+    cmd = [sys.executable, "-m", "tests.server.fake_runner", "--bind", address, "--roi-size", str(S), *extra]
+    return ServerProcess(cmd, address, env={"PYTHONPATH": str(ROOT)}, client_kwargs=client_kwargs)
+
+
+def crops(n, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, S, S, 3), dtype=np.uint8)
+
+
+@pytest.mark.slow
+def test_server_killed_and_restarted_mid_stream_loses_no_client():
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"
+    expected = FakeRunner(S).infer(crops(4))
+    first = fake_server(address)
+    second = fake_server(address)
+    client = ZmqRunner(address, timeout_s=0.5, retries=1)
+    try:
+        first.start(timeout_s=30)
+        for _ in range(5):
+            assert client.infer(crops(4)) == expected
+        first.kill()  # SIGKILL: a crash, no goodbye
+        failures = []
+        for _ in range(3):  # the gap: every call fails fast with ServerError, none invents a result
+            t0 = time.monotonic()
+            with pytest.raises(ServerError, match="unreachable"):
+                client.infer(crops(4))
+            failures.append(time.monotonic() - t0)
+        assert max(failures) < 2.0, failures
+        second.start(timeout_s=30)
+        # the same client object reconnects by itself and carries on
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                result = client.infer(crops(4))
+                break
+            except ServerError:
+                assert time.monotonic() < deadline, "client did not reconnect"
+        assert result == expected
+        assert client.infer(crops(4)) == expected
+    finally:
+        client.close()
+        first.cleanup()
+        second.cleanup()
+
+
+def test_unreachable_server_raises_server_error_quickly():
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"  # nobody listens here
+    with ZmqRunner(address, timeout_s=0.3) as client:
+        t0 = time.monotonic()
+        with pytest.raises(ServerError, match="unreachable"):
+            client.infer(crops(1))
+        assert time.monotonic() - t0 < 1.5
+        with pytest.raises(ServerError):
+            client.info()
+
+
+def test_curve_allow_list_refuses_unknown_clients(tmp_path):
+    server_keys = generate_keypair(tmp_path / "server", "server")
+    allowed = generate_keypair(tmp_path / "allowed", "rig1")
+    stranger = generate_keypair(tmp_path / "stranger", "rig2")
+    allow_dir = tmp_path / "allow"
+    allow_dir.mkdir()
+    (allow_dir / "rig1.key").write_bytes(allowed.public.read_bytes())
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"
+    good_kw = {"server_public_key": server_keys.public, "client_secret_key_file": allowed.secret}
+    with fake_server(address, "--keys", str(server_keys.secret), "--allow", str(allow_dir),
+                     client_kwargs=good_kw) as proc:
+        proc.start(timeout_s=30)
+        with ZmqRunner(address, **good_kw) as good:
+            assert good.infer(crops(2)) == FakeRunner(S).infer(crops(2))
+        bad_kw = {"server_public_key": server_keys.public, "client_secret_key_file": stranger.secret}
+        for kw in (bad_kw, {}):  # an unknown key, and no key at all
+            with ZmqRunner(address, timeout_s=0.5, **kw) as refused:
+                with pytest.raises(ServerError, match="unreachable"):
+                    refused.infer(crops(2))
+        with ZmqRunner(address, **good_kw) as good:  # still serving allowed clients
+            assert good.health().status == "ok"
+
+
+def test_client_argument_errors(tmp_path):
+    with pytest.raises(ServerError, match="needs CURVE keys"):
+        ZmqRunner("tcp://10.1.2.3:5555")
+    with pytest.raises(ServerError, match="both"):
+        ZmqRunner("tcp://127.0.0.1:5555", server_public_key="x" * 40)
+    with ZmqRunner("tcp://127.0.0.1:5555") as client:
+        with pytest.raises(ServerError, match="uint8"):
+            client.infer(np.zeros((1, S, S, 3), np.float32))
+    client.close()  # twice is fine
+    with pytest.raises(ServerError, match="closed"):
+        client.infer(crops(1))
