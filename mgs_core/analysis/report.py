@@ -1,0 +1,213 @@
+"""Reports a welfare officer can file: Markdown + PNG plots (matplotlib, Agg) + an HTML chart (altair).
+
+:func:`write_analysis_report` writes the outputs of ``mgs analyze``; :func:`write_agreement_report` those of
+``mgs agree``. Every report states that MGS Live's models were trained on procedurally rendered images only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mgs_core.analysis.curves import SMOOTH_COL, Smoothing
+from mgs_core.analysis.groups import RepeatedMeasures
+from mgs_core.analysis.raters import AgreementReport
+from mgs_core.analysis.scale import SCORE_COL, ScaleConversion
+
+PROVENANCE = ("Scores are the continuous orbital-tightening score (0-9) of MGS Live. Its models are trained on "
+              "procedurally rendered images of the paper's imaging setup, not on labelled real mice: check them "
+              "against blinded human scoring (`mgs keyframes` + `mgs agree`) before relying on them.")
+
+
+@dataclass(frozen=True)
+class AnalysisOutputs:
+    frames: pd.DataFrame  # per-frame, prepared + smoothed
+    bins: pd.DataFrame
+    animals: pd.DataFrame
+    groups: pd.DataFrame
+    tests: pd.DataFrame
+    repeated: RepeatedMeasures
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _fmt(v, digits: int = 3) -> str:
+    if isinstance(v, (float, np.floating)):
+        return "n/a" if not np.isfinite(v) else f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
+    return str(v)
+
+
+def _md_table(df: pd.DataFrame, digits: int = 3) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        lines.append("| " + " | ".join(_fmt(r[c], digits) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def _plot_curves(frames: pd.DataFrame, bins: pd.DataFrame, path: Path) -> None:
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    groups = sorted(frames["group"].unique())
+    colours = {g: plt.cm.tab10(i % 10) for i, g in enumerate(groups)}
+    col = SMOOTH_COL if SMOOTH_COL in frames.columns else SCORE_COL
+    for (source, animal), part in frames.groupby(["source", "animal"], sort=True):
+        ok = np.isfinite(part[col].to_numpy(dtype=float))
+        ax1.plot(part["time_s"][ok], part[col][ok], lw=0.8, color=colours[part["group"].iloc[0]], alpha=0.8)
+    for g in groups:
+        sub = bins[bins["group"] == g].groupby("bin_mid_s")["mean_score_0_9"]
+        m, s, n = sub.mean(), sub.std(ddof=1), sub.count()
+        ax2.errorbar(m.index, m.values, yerr=(s / np.sqrt(n)).fillna(0).values, color=colours[g], marker="o",
+                     capsize=3, label=f"{g or '(no group)'}")
+    ax1.set_ylabel("score 0-9 (smoothed, per animal)")
+    ax2.set_ylabel("bin mean score 0-9\n(group mean +/- SEM over animals)")
+    ax2.set_xlabel("time (s)")
+    for ax in (ax1, ax2):
+        ax.set_ylim(0, 9)
+        ax.grid(alpha=0.3)
+    ax2.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _html_chart(bins: pd.DataFrame, path: Path) -> None:
+    import altair as alt
+
+    data = bins[["source", "animal", "group", "bin_mid_s", "mean_score_0_9", "n_scored"]].dropna()
+    chart = alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("bin_mid_s:Q", title="time (s)"),
+        y=alt.Y("mean_score_0_9:Q", title="bin mean score (0-9)", scale=alt.Scale(domain=[0, 9])),
+        color=alt.Color("group:N"), detail="animal:N",
+        tooltip=["source", "animal", "group", "bin_mid_s", alt.Tooltip("mean_score_0_9:Q", format=".2f"),
+                 "n_scored"],
+    ).properties(width=700, height=350, title="Orbital-tightening score per animal and time bin").interactive()
+    chart.save(str(path))
+
+
+def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smoothing: Smoothing,
+                          threshold: float | None, scale: ScaleConversion, sources: list[str]) -> Path:
+    out_dir = Path(out_dir)
+    _plot_curves(out.frames, out.bins, out_dir / "curves.png")
+    _html_chart(out.bins, out_dir / "curves.html")
+    lines = ["# MGS Live score analysis", "", PROVENANCE, "",
+             f"- Results: {', '.join(sources)}",
+             f"- Time bins: {bin_s:g} s; smoothing for the per-frame curves: {smoothing.label()} (over scored frames "
+             "only; bins and summaries use the raw scores)",
+             f"- Threshold: {threshold:g} (score_0_9 > threshold)" if threshold is not None else "- Threshold: none",
+             f"- Scale conversion: {scale.describe()}", "",
+             "## Per animal", "",
+             _md_table(out.animals.drop(columns=[c for c in ("threshold_0_9",) if c in out.animals.columns])), "",
+             "## Per group (over animals)", "",
+             _md_table(out.groups[[c for c in out.groups.columns if c.endswith("_mean") or c in ("group", "n_units")
+                                   or c == "mean_score_0_9_sd"]]), "",
+             "## Group comparison per time bin", "",
+             "Mann-Whitney U on the animals' bin means (two-sided); Cliff's delta > 0 means group_a scores higher. "
+             "p_holm is Holm-corrected over the bins of a pair. Bin -1 compares each animal's mean over bins. "
+             "leading_group is the group with the higher median; higher_group repeats it only when p < 0.05.", ""]
+    if len(out.tests):
+        lines.append(_md_table(out.tests.drop(columns=["bin_start_s"])))
+    else:
+        lines.append("Only one group: no comparison.")
+    lines += ["", "## Animals over time (repeated measures)", ""]
+    for t in out.repeated.group_tests:
+        lines.append(f"- {t.group_a} vs {t.group_b}: mean of animal means {_fmt(t.mean_a)} vs {_fmt(t.mean_b)} "
+                     f"(difference {_fmt(t.difference)}), {'exact' if t.exact else 'Monte-Carlo'} permutation test "
+                     f"over {t.n_permutations} relabellings of {t.n_a}+{t.n_b} animals: p = {_fmt(t.p)}"
+                     + (f" ({t.reason})" if t.reason else ""))
+    for e in out.repeated.time_effects:
+        lines.append(f"- change over time within {e.group or '(no group)'}: Friedman chi2 = {_fmt(e.statistic)}, "
+                     f"p = {_fmt(e.p)} ({e.n_units} animals x {e.n_bins} bins)" + (f"; {e.reason}" if e.reason else ""))
+    lines += ["", "## Files", "",
+              "- `frames.csv` / `frames.parquet`: per frame, score_0_9, score_smooth_0_9, mgs_0_2",
+              "- `bins.csv` / `bins.parquet`, `animals.csv`, `groups.csv`, `group_tests.csv`",
+              "- `curves.png`, `curves.html` (interactive)", ""]
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _plot_agreement(rep: AgreementReport, out_dir: Path) -> tuple[Path, Path]:
+    plt = _pyplot()
+    unit = "score 0-9" if rep.scale == "0-9" else "MGS 0/1/2"
+    hi = 9 if rep.scale == "0-9" else 2
+    targets = rep.raters + (["rater_mean"] if len(rep.raters) > 1 else [])
+    fig, ax = plt.subplots(figsize=(6, 6))
+    rng = np.random.default_rng(0)
+    jitter = 0.0 if rep.scale == "0-9" else 0.06
+    for name in targets:
+        x = rep.ratings[name].to_numpy(float) + rng.normal(0, jitter, len(rep.ratings)) * (jitter > 0)
+        ax.scatter(x, rep.ratings["model"], s=18, alpha=0.7, label=name)
+    ax.plot([0, hi], [0, hi], "k--", lw=1, label="identity")
+    ax.set_xlabel(f"human ({unit})")
+    ax.set_ylabel(f"model ({unit})")
+    ax.set_xlim(-0.3, hi + 0.3)
+    ax.set_ylim(-0.3, hi + 0.3)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    scatter = out_dir / "scatter.png"
+    fig.savefig(scatter, dpi=110)
+    plt.close(fig)
+    pairs = rep.model_vs_rater
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False)
+    for ax, p in zip(axes[0], pairs):
+        ax.scatter(p.ba.mean, p.ba.diff, s=16, alpha=0.7)
+        for y, style in ((p.ba.bias, "-"), (p.ba.loa_low, "--"), (p.ba.loa_high, "--")):
+            if np.isfinite(y):
+                ax.axhline(y, color="C3", ls=style, lw=1)
+        ax.set_title(f"model - {p.b}\nbias {_fmt(p.ba.bias, 2)}, LoA [{_fmt(p.ba.loa_low, 2)}, {_fmt(p.ba.loa_high, 2)}]",
+                     fontsize=9)
+        ax.set_xlabel(f"mean of model and {p.b} ({unit})")
+        ax.set_ylabel("difference (model - human)")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    ba = out_dir / "bland_altman.png"
+    fig.savefig(ba, dpi=110)
+    plt.close(fig)
+    return scatter, ba
+
+
+def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, rater_files: list[str]) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _plot_agreement(rep, out_dir)
+    rep.table().to_csv(out_dir / "agreement.csv", index=False)
+    rep.ratings.to_csv(out_dir / "ratings.csv", index=False)
+    scale_txt = "continuous 0-9" if rep.scale == "0-9" else "classic MGS 0/1/2 (model scores converted)"
+    cols = ["b", "n", "mae", "pearson_r", "icc_2_1", "icc_3_1", "ba_bias", "ba_loa_low", "ba_loa_high",
+            "kappa_linear_0_2", "kappa_quadratic_0_2"]
+    mv = pd.DataFrame([p.row() for p in rep.model_vs_rater])[cols].rename(columns={"b": "human"})
+    lines = ["# Model vs blinded human scoring: agreement report", "", PROVENANCE, "",
+             f"- Key file: {key_name}; {len(rep.ratings)} images", f"- Rater files: {', '.join(rater_files)}",
+             f"- Scale of the statistics: {scale_txt}", f"- Scale conversion: {rep.conversion.describe()}",
+             "- ICC(2,1): two-way random, absolute agreement, single rater; ICC(3,1): two-way mixed, consistency. "
+             "Bland-Altman difference = model - human, limits of agreement = bias +/- 1.96 SD. Kappa: weighted "
+             "Cohen's kappa on MGS 0/1/2 (linear and quadratic weights).", "",
+             "## Model vs each human", "", _md_table(mv), ""]
+    notes = [f"- {p.b}: {p.row()['note']}" for p in rep.model_vs_rater if p.row()["note"]]
+    if notes:
+        lines += ["Undefined statistics:", *notes, ""]
+    if rep.inter_rater:
+        ir = pd.DataFrame([p.row() for p in rep.inter_rater])[["a", "b"] + cols[1:]]
+        lines += ["## Between humans", "",
+                  f"All {len(rep.raters)} humans together: ICC(2,1) = {_fmt(rep.inter_rater_icc_2_1.value)} "
+                  f"[95% CI {_fmt(rep.inter_rater_icc_2_1.ci_low)}, {_fmt(rep.inter_rater_icc_2_1.ci_high)}], "
+                  f"ICC(3,1) = {_fmt(rep.inter_rater_icc_3_1.value)} "
+                  f"[95% CI {_fmt(rep.inter_rater_icc_3_1.ci_low)}, {_fmt(rep.inter_rater_icc_3_1.ci_high)}]"
+                  + (f" ({rep.inter_rater_icc_2_1.reason})" if rep.inter_rater_icc_2_1.reason else ""), "",
+                  _md_table(ir), ""]
+    lines += ["## Plots", "", "![scatter](scatter.png)", "", "![Bland-Altman](bland_altman.png)", "",
+              "Files: `agreement.csv` (all statistics), `ratings.csv` (per image: model, humans, rater mean).", ""]
+    path = out_dir / "agreement.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
