@@ -15,6 +15,8 @@ def register(subparsers) -> None:
                     "Protocol: docs/protocol.md.")
     p.add_argument("--bind", default="tcp://127.0.0.1:5555", help="ZeroMQ endpoint (default %(default)s)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
+    p.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx"),
+                   help="local inference backend (default %(default)s: ONNX Runtime when it matches torch)")
     p.add_argument("--max-batch", type=int, default=16, help="crops per model call, across clients (default 16)")
     p.add_argument("--max-rois", type=int, default=64, help="crops accepted per request (default 64)")
     p.add_argument("--seg", default=None, help="segmentation checkpoint (default: shipped weights)")
@@ -37,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from mgs_core.runners import load_runner
 
-    runner = load_runner(seg=args.seg, score=args.score, device=args.device)
+    runner = load_runner(seg=args.seg, score=args.score, device=args.device, backend=args.backend)
     try:
         runner.warmup()
         server = InferenceServer(runner, config)

@@ -25,9 +25,9 @@ def free_tcp_port() -> int:
 
 
 def serve_command(bind: str, seg=None, score=None, device: str = "cpu", max_batch: int = 16,
-                  keys=None, allow=None, extra: list[str] | None = None) -> list[str]:
+                  keys=None, allow=None, backend: str = "auto", extra: list[str] | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "mgs_core.cli", "serve", "--bind", bind, "--device", device,
-           "--max-batch", str(max_batch)]
+           "--max-batch", str(max_batch), "--backend", backend]
     for flag, value in (("--seg", seg), ("--score", score), ("--keys", keys), ("--allow", allow)):
         if value is not None:
             cmd += [flag, str(value)]

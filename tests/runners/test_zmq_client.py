@@ -44,6 +44,15 @@ def test_server_killed_and_restarted_mid_stream_loses_no_client():
                 client.infer(crops(4))
             failures.append(time.monotonic() - t0)
         assert max(failures) < 2.0, failures
+        # through the pipeline the gap is an unscored frame with the reason, never a made-up score
+        from mgs_core.pipeline import Pipeline
+        from mgs_core.types import Roi, RoiSet
+
+        frame = np.random.default_rng(1).integers(0, 256, (48, 96, 3), dtype=np.uint8)
+        rois = RoiSet((Roi("a", 0, 0, 48, 48), Roi("b", 48, 0, 48, 48)), 96, 48)
+        gap = Pipeline(client, roi_size=S).process(frame, rois, frame_index=7)
+        assert gap.error and "unreachable" in gap.error
+        assert [(r.score, r.eye_visible) for r in gap.rois] == [(None, False), (None, False)]
         second.start(timeout_s=30)
         # the same client object reconnects by itself and carries on
         deadline = time.monotonic() + 10
@@ -55,6 +64,8 @@ def test_server_killed_and_restarted_mid_stream_loses_no_client():
                 assert time.monotonic() < deadline, "client did not reconnect"
         assert result == expected
         assert client.infer(crops(4)) == expected
+        scored = Pipeline(client, roi_size=S).process(frame, rois, frame_index=8)
+        assert scored.error is None and all(r.score is not None for r in scored.rois)
     finally:
         client.close()
         first.cleanup()
