@@ -1,7 +1,7 @@
 """Still frames for the pages (ROI drawing, previews): video/image metadata and the frame at an index.
 
-Videos are decoded with PyAV (seek to the nearest key frame, then decode forward to the index); images are read
-with OpenCV and converted to RGB. Whole-video scoring goes through mgs_core, not through this module.
+Metadata and sequential frames come from :mod:`mgs_core.io.video`; the frame slider needs random access, so
+:func:`frame_at` seeks with PyAV to the nearest key frame and decodes forward to the index (images: OpenCV).
 Results are cached per file path + modification time, so moving the frame slider stays quick.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_support.paths import IMAGE_EXTS
 from mgs_core.errors import InputError, VideoError
+from mgs_core.io.video import open_video, probe_video
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,8 @@ def _read_image(path: Path) -> np.ndarray:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _info(path: str, mtime: float) -> MediaInfo:
-    p = Path(path)
-    if p.suffix.lower() in IMAGE_EXTS:
-        img = _read_image(p)
-        return MediaInfo(img.shape[1], img.shape[0], 1, 0.0, True)
-    with _open(p) as container:
-        stream = container.streams.video[0]
-        fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-        n = int(stream.frames or 0)
-        if n <= 0 and stream.duration and stream.time_base:
-            n = int(float(stream.duration * stream.time_base) * fps)
-        if n <= 0 and container.duration:
-            n = int(container.duration / 1e6 * fps)
-        first = next(container.decode(video=0), None)
-        if first is None:
-            raise VideoError(f"{p.name}: no decodable video frame")
-        return MediaInfo(int(first.width), int(first.height), max(n, 1), fps, False)
+    v = probe_video(path)
+    return MediaInfo(v.width, v.height, max(int(v.n_frames), 1), float(v.fps), bool(v.is_image))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -110,19 +97,8 @@ def frame_at(path: Path, index: int) -> np.ndarray:
 
 def iter_frames(path: Path, seconds: float | None = None, stride: int = 1):
     """(frame_index, time_s, rgb) for every ``stride``-th frame of the first ``seconds`` (all when None)."""
-    path = Path(path)
-    if path.suffix.lower() in IMAGE_EXTS:
-        yield 0, 0.0, _read_image(path)
-        return
-    with _open(path) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        try:
-            for i, frame in enumerate(container.decode(stream)):
-                t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
-                if seconds is not None and t >= seconds:
-                    break
-                if i % max(1, stride) == 0:
-                    yield i, t, frame.to_ndarray(format="rgb24")
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"{path.name}: decoding stopped ({exc})") from None
+    with open_video(path, stride=stride) as src:
+        for vf in src:
+            if seconds is not None and vf.time_s >= seconds:
+                break
+            yield vf.index, vf.time_s, vf.image
