@@ -1,0 +1,103 @@
+"""Augmentation geometry and photometry (pure numpy/cv2).
+
+Eye patches follow the paper: rotate by a random angle in [-30, 30] degrees about the eye centre, take the 60 x 60
+window centred on the eye, then a random 50 x 50 sub-window, i.e. the patch centre is shifted by up to 5 px per axis.
+Both steps are done by ONE inverse affine warp straight into the 50 x 50 output, so the eye lands exactly at
+``(25 - shift_x, 25 - shift_y)`` in patch pixels (pixel centres at integers; with no rotation and no shift, the patch
+equals :func:`mgs_core.eyes.cut_patch` at an integer eye centre).
+
+Segmentation augmentation (on crops already at the U-Net's input size): horizontal flip, small rotation, scale and
+translation (image bilinear, labels nearest), then colour/brightness/contrast/gamma, blur, noise and greyscale.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PATCH = 50
+
+
+@dataclass(frozen=True)
+class PatchAug:
+    """Eye-patch augmentation of the paper: rotation range (deg) and maximal shift of the 50 px patch (px)."""
+
+    max_rotation: float = 30.0
+    max_shift: int = 5
+    jitter_sd: float = 0.0  # extra Gaussian shift (px) that imitates the segmentation's localisation error
+    photometric: bool = False  # colour/contrast/blur/noise/greyscale jitter (not in the paper)
+
+
+@dataclass(frozen=True)
+class SegAug:
+    flip: bool = True
+    max_rotation: float = 15.0
+    scale: tuple[float, float] = (0.85, 1.2)
+    max_translate: float = 0.06  # fraction of the image side
+    photometric: bool = True
+
+
+def eye_patch(crop: np.ndarray, x: float, y: float, angle: float = 0.0, shift: tuple[float, float] = (0.0, 0.0),
+              size: int = PATCH) -> np.ndarray:
+    """``size`` x ``size`` patch of ``crop`` rotated by ``angle`` deg about the eye (x, y), its centre shifted by
+    ``shift`` px (in patch axes). The eye lands at ``(size // 2 - shift_x, size // 2 - shift_y)`` in the patch."""
+    a = np.deg2rad(angle)
+    r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    c = np.array([x, y], np.float64)
+    o = np.array([x - size // 2 + shift[0], y - size // 2 + shift[1]], np.float64)
+    m = np.hstack([r, (c + r @ (o - c))[:, None]])
+    return cv2.warpAffine(crop, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def random_patch_params(rng: np.random.Generator, aug: PatchAug) -> tuple[float, tuple[float, float]]:
+    """(angle, shift): angle uniform in [-max_rotation, max_rotation]; shift an integer in [-max_shift, max_shift]
+    per axis (the paper's random 50 x 50 sub-window of the 60 x 60 window), plus optional Gaussian jitter."""
+    angle = float(rng.uniform(-aug.max_rotation, aug.max_rotation)) if aug.max_rotation > 0 else 0.0
+    s = rng.integers(-aug.max_shift, aug.max_shift + 1, size=2).astype(np.float64)
+    if aug.jitter_sd > 0:
+        s = s + rng.normal(0.0, aug.jitter_sd, size=2)
+    return angle, (float(s[0]), float(s[1]))
+
+
+def photometric(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """Random brightness/contrast/per-channel gain/gamma, blur, Gaussian noise and greyscale of a uint8 RGB image."""
+    x = img.astype(np.float32) / 255.0
+    if rng.random() < 0.25:
+        x = np.repeat(x @ np.array([0.299, 0.587, 0.114], np.float32)[:, None], 3, axis=-1)
+    gain = rng.uniform(1 - 0.15 * strength, 1 + 0.15 * strength, size=3).astype(np.float32)
+    contrast = rng.uniform(1 - 0.35 * strength, 1 + 0.35 * strength)
+    bright = rng.uniform(-0.15 * strength, 0.15 * strength)
+    mean = x.mean()
+    x = (x - mean) * contrast + mean + bright
+    x = x * gain
+    x = np.clip(x, 0.0, 1.0) ** np.float32(np.exp(rng.uniform(-0.3, 0.3) * strength))
+    if rng.random() < 0.3:
+        k = int(rng.choice([3, 5]))
+        x = cv2.GaussianBlur(x, (k, k), 0)
+    if rng.random() < 0.5:
+        x = x + rng.normal(0.0, rng.uniform(0.005, 0.04) * strength, size=x.shape).astype(np.float32)
+    return (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def augment_patch(crop: np.ndarray, x: float, y: float, rng: np.random.Generator, aug: PatchAug) -> np.ndarray:
+    angle, shift = random_patch_params(rng, aug)
+    patch = eye_patch(crop, x, y, angle, shift)
+    return photometric(patch, rng) if aug.photometric else patch
+
+
+def augment_seg(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator, aug: SegAug = SegAug()):
+    """Randomly flipped/rotated/scaled/shifted copy of an image and its label map (same size), plus photometry."""
+    h, w = labels.shape
+    angle = rng.uniform(-aug.max_rotation, aug.max_rotation)
+    scale = rng.uniform(*aug.scale)
+    m = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), angle, scale)
+    m[:, 2] += rng.uniform(-aug.max_translate, aug.max_translate, size=2) * np.array([w, h])
+    if aug.flip and rng.random() < 0.5:
+        m = np.array([[-1.0, 0.0, w - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([m, [0.0, 0.0, 1.0]])
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    lab = cv2.warpAffine(labels, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+    if aug.photometric:
+        out = photometric(out, rng)
+    return out, lab
