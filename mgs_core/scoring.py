@@ -1,0 +1,308 @@
+"""Batch scoring of a video or image: per-frame results table, provenance, resumable chunked output.
+
+``score_video(input, rois, runner, out_dir, ...)`` writes, for input ``<stem>.<ext>``:
+
+- ``out_dir/<stem>.csv`` and ``out_dir/<stem>.parquet``: one row per (frame, ROI), columns ``io.results.COLUMNS``;
+- ``out_dir/<stem>.json``: provenance (models, code version, ROI file and content, video hash, speed; docs/formats.md);
+- ``out_dir/<stem>.annotated.mp4`` with ``annotate=True``.
+
+Resume: results go to ``out_dir/.<stem>.partial/chunk_<first>_<count>.parquet`` (written atomically every
+``chunk_frames`` scored frames, and on Ctrl-C). A ``manifest.json`` there records what the chunks belong to (video
+hash, ROIs, model hashes, backend, stride, frame limit); a rerun with the same inputs skips the frames already in
+complete chunks, and the final files equal those of an uninterrupted run. A partial folder from different inputs is
+discarded with a message. The partial folder is removed once the final files are written.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from mgs_core.errors import InputError
+from mgs_core.io.results import COLUMNS, frames_to_table, save_scores
+from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
+from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
+from mgs_core.models.checkpoint import file_sha256
+from mgs_core.pipeline import Pipeline
+from mgs_core.runners.base import Runner
+from mgs_core.types import FrameResult, RoiResult, RoiSet
+
+PARTIAL_FORMAT = "mgs-live-partial"
+PROVENANCE_FORMAT = "mgs-live-provenance"
+DEFAULT_CHUNK = 250
+
+Progress = Callable[[int, int], None]  # (frames done, frames expected)
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    input: str
+    csv: Path
+    parquet: Path
+    provenance: Path
+    annotated: Path | None
+    frames_scored: int  # frames in the results (resumed + newly scored)
+    frames_resumed: int  # frames taken from a previous interrupted run
+    frames_failed: int  # frames that could not be scored (e.g. server unreachable); their rows are empty
+    rows: int
+    wall_s: float
+    frames_per_s: float  # newly scored frames per second of wall time
+    decode_error: str | None = None
+    messages: tuple[str, ...] = field(default_factory=tuple)
+
+
+def check_output_dir(out_dir: str | Path) -> Path:
+    """Create ``out_dir`` and prove it is writable; InputError naming the folder otherwise (before any work)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".mgs-write-test-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"output folder {out} is not writable ({exc.strerror or exc})") from None
+    return out
+
+
+def code_version() -> dict:
+    """Package version and, when run from a git checkout, the commit and whether files were modified."""
+    from mgs_core import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    out = {"mgs_live": __version__, "git_commit": None, "git_dirty": None}
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if head.returncode == 0:
+            out["git_commit"] = head.stdout.strip()
+            st = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "mgs_core"],
+                                capture_output=True, text=True, timeout=5)
+            out["git_dirty"] = bool(st.stdout.strip()) if st.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def _model_key(card: dict) -> str:
+    return str(card.get("sha256") or json.dumps(card.get("model_args", card), sort_keys=True, default=str))
+
+
+def _manifest(video_sha: str, roiset: RoiSet, runner_info, stride: int, max_frames: int | None) -> dict:
+    return {"format": PARTIAL_FORMAT, "version": 1, "video_sha256": video_sha, "rois": rois_to_dict(roiset),
+            "seg_model": _model_key(runner_info.seg_model), "score_model": _model_key(runner_info.score_model),
+            "backend": runner_info.backend, "device": runner_info.device, "stride": stride, "max_frames": max_frames}
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    tmp.replace(path)
+
+
+def _chunk_files(partial: Path) -> list[tuple[int, int, Path]]:
+    out = []
+    for p in partial.glob("chunk_*.parquet"):
+        try:
+            _, first, count = p.stem.split("_")
+            out.append((int(first), int(count), p))
+        except ValueError:
+            continue
+    return sorted(out)
+
+
+def _resume_state(partial: Path, manifest: dict, messages: list[str]) -> tuple[int, list[pd.DataFrame]]:
+    """(frames already done, their tables) from a matching partial folder; otherwise start over."""
+    if not partial.is_dir():
+        return 0, []
+    try:
+        old = json.loads((partial / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        old = None
+    if old != manifest:
+        messages.append(f"{partial.name}: partial results are from other inputs (video, ROIs, models or stride); "
+                        "starting over")
+        shutil.rmtree(partial, ignore_errors=True)
+        return 0, []
+    done, tables = 0, []
+    for first, count, path in _chunk_files(partial):
+        if first != done:
+            break  # a gap: keep only the contiguous prefix
+        try:
+            tables.append(pd.read_parquet(path))
+        except Exception:  # noqa: BLE001 - a damaged chunk is simply redone
+            break
+        done += count
+    if done:
+        messages.append(f"resuming {partial.name}: {done} frames already scored")
+    return done, tables
+
+
+def table_to_frames(df: pd.DataFrame) -> dict[int, FrameResult]:
+    """Results table rows grouped back into FrameResults (by frame index), e.g. for drawing."""
+    out: dict[int, FrameResult] = {}
+    for frame, g in df.groupby("frame", sort=True):
+        rois = []
+        for r in g.itertuples(index=False):
+            vis = bool(r.eye_visible)
+            rois.append(RoiResult(str(r.roi), str(r.animal), str(r.group), vis,
+                                  None if not vis or pd.isna(r.eye_x) else float(r.eye_x),
+                                  None if not vis or pd.isna(r.eye_y) else float(r.eye_y),
+                                  None if pd.isna(r.score) else float(r.score), 0.0))
+        out[int(frame)] = FrameResult(int(frame), float(g["time_s"].iloc[0]), tuple(rois))
+    return out
+
+
+def expected_frames(info: VideoInfo, stride: int, max_frames: int | None) -> int:
+    n = max(1, math.ceil(info.n_frames / stride)) if info.n_frames else 0
+    return min(n, max_frames) if max_frames is not None and n else (max_frames or n)
+
+
+def annotate_video(input_path: str | Path, roiset: RoiSet, df: pd.DataFrame, out_path: str | Path, stride: int = 1,
+                   max_frames: int | None = None) -> Path:
+    """Write a video of the scored frames with ROI boxes, eye markers and scores drawn (from a results table)."""
+    from mgs_core.draw import draw_results
+
+    info = probe_video(input_path)
+    frames = table_to_frames(df)
+
+    def drawn():
+        with open_video(input_path, stride=stride, max_frames=max_frames) as src:
+            for vf in src:
+                fr = frames.get(vf.index) or FrameResult(vf.index, vf.time_s, ())
+                yield draw_results(vf.image, roiset, fr)
+
+    fps = (info.fps / stride) if info.fps else 1.0
+    return write_video(out_path, drawn(), fps=max(fps, 1.0))
+
+
+def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out_dir: str | Path, stride: int = 1,
+                annotate: bool = False, progress: Progress | None = None, max_frames: int | None = None,
+                chunk_frames: int = DEFAULT_CHUNK, roi_source: str | Path | None = None,
+                stem: str | None = None) -> ScoreSummary:
+    """Score every ``stride``-th frame of a video (or an image) and write results + provenance (module docstring)."""
+    if stride < 1:
+        raise InputError(f"--stride must be >= 1, got {stride}")
+    if chunk_frames < 1:
+        raise InputError(f"chunk size must be >= 1, got {chunk_frames}")
+    t_start = time.perf_counter()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    input_path = Path(input_path)
+    out = check_output_dir(out_dir)
+    info = probe_video(input_path)
+    source = f"ROI file {Path(roi_source).name}" if roi_source else "ROI set"
+    roiset = rois if rois is not None else full_frame_rois(info.width, info.height)
+    if rois is not None:
+        validate_rois(roiset, info.width, info.height, source=f"{source} (for {input_path.name})")
+    stem = stem or input_path.stem
+    video_sha = file_sha256(input_path)
+    rinfo = runner.info()
+    manifest = _manifest(video_sha, roiset, rinfo, stride, max_frames)
+    partial = out / f".{stem}.partial"
+    messages: list[str] = []
+    done, tables = _resume_state(partial, manifest, messages)
+    partial.mkdir(parents=True, exist_ok=True)
+    _write_atomic(partial / "manifest.json", lambda p: p.write_text(json.dumps(manifest, indent=1)))
+
+    pipe = Pipeline(runner, roi_size=rinfo.roi_size)
+    total = expected_frames(info, stride, max_frames)
+    buffer: list[FrameResult] = []
+    state = {"n": 0, "first": done, "failed": 0, "new": 0}
+
+    def flush() -> None:
+        if not buffer:
+            return
+        table = frames_to_table(buffer)
+        path = partial / f"chunk_{state['first']:09d}_{len(buffer):06d}.parquet"
+        _write_atomic(path, lambda p: table.to_parquet(p, index=False))
+        tables.append(table)
+        state["first"] += len(buffer)
+        buffer.clear()
+
+    src = open_video(input_path, stride=stride, max_frames=max_frames)
+    t_score = time.perf_counter()
+    try:
+        with src:
+            for vf in src:
+                n = state["n"]
+                state["n"] += 1
+                if n < done:
+                    if progress and n % 25 == 0:
+                        progress(n, total)
+                    continue
+                fr = pipe.process(vf.image, roiset, vf.index, vf.time_s)
+                if fr.error:
+                    state["failed"] += 1
+                buffer.append(fr)
+                state["new"] += 1
+                if len(buffer) >= chunk_frames:
+                    flush()
+                if progress:
+                    progress(state["n"], total)
+    finally:
+        flush()  # also on Ctrl-C: nothing already scored is lost
+    score_s = time.perf_counter() - t_score
+    if progress:
+        progress(state["n"], max(total, state["n"]))
+
+    df = pd.concat(tables, ignore_index=True) if tables else frames_to_table([])
+    df = df[COLUMNS].reset_index(drop=True)
+    csv, parquet = save_scores(df, out / stem)
+    annotated = None
+    if annotate:
+        annotated = annotate_video(input_path, roiset, df, out / f"{stem}.annotated.mp4", stride, max_frames)
+    wall = time.perf_counter() - t_start
+    summary = ScoreSummary(str(input_path), csv, parquet, out / f"{stem}.json", annotated,
+                           frames_scored=int(df["frame"].nunique()) if len(df) else 0, frames_resumed=min(done, state["n"]),
+                           frames_failed=state["failed"], rows=len(df), wall_s=round(wall, 3),
+                           frames_per_s=round(state["new"] / score_s, 2) if score_s > 0 and state["new"] else 0.0,
+                           decode_error=src.decode_error, messages=tuple(messages))
+    prov = provenance(summary, info, video_sha, input_path, roiset, roi_source, rinfo, stride, max_frames, started)
+    _write_atomic(summary.provenance, lambda p: p.write_text(json.dumps(prov, indent=2, default=str) + "\n"))
+    shutil.rmtree(partial, ignore_errors=True)
+    return summary
+
+
+def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_path: Path, roiset: RoiSet,
+               roi_source, rinfo, stride: int, max_frames: int | None, started: str) -> dict:
+    """The provenance record written beside the results (docs/formats.md)."""
+    import torch
+
+    return {
+        "format": PROVENANCE_FORMAT,
+        "version": 1,
+        "input": {"path": str(input_path.resolve()), "name": input_path.name, "sha256": video_sha,
+                  "size_bytes": input_path.stat().st_size, "width": info.width, "height": info.height,
+                  "fps": info.fps, "n_frames_header": info.n_frames, "duration_s": info.duration_s,
+                  "codec": info.codec, "is_image": info.is_image},
+        "rois": {"file": str(Path(roi_source).resolve()) if roi_source else None,
+                 "whole_frame": roi_source is None and len(roiset) == 1 and roiset.rois[0].id == "frame",
+                 "content": rois_to_dict(roiset)},
+        "runner": {"backend": rinfo.backend, "device": rinfo.device, "address": rinfo.address,
+                   "roi_size": rinfo.roi_size},
+        "models": {"segmentation": rinfo.seg_model, "score": rinfo.score_model},
+        "code": code_version(),
+        "environment": {"python": platform.python_version(), "torch": torch.__version__,
+                        "numpy": np.__version__, "platform": platform.platform(), "cpus": os.cpu_count()},
+        "run": {"started_utc": started, "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "stride": stride, "max_frames": max_frames, "frames_scored": summary.frames_scored,
+                "frames_resumed": summary.frames_resumed, "frames_failed": summary.frames_failed,
+                "rows": summary.rows, "wall_s": summary.wall_s, "frames_per_s": summary.frames_per_s,
+                "decode_error": summary.decode_error, "messages": list(summary.messages)},
+        "outputs": {"csv": summary.csv.name, "parquet": summary.parquet.name,
+                    "annotated": summary.annotated.name if summary.annotated else None},
+    }
+
+
+def summary_dict(summary: ScoreSummary) -> dict:
+    """A JSON-friendly view of a ScoreSummary."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(summary).items()}
