@@ -1,0 +1,291 @@
+"""A black C57BL/6-like mouse in side view: appearance, pose, and drawing into a canvas + label map.
+
+Local mouse coordinates: x towards the nose, y down, unit = body length L (nose to tail base), origin at the body
+centre. The head is a rigid part pivoting at the neck; the eye, ears and snout move with it. ``facing`` mirrors the
+animal (+1 nose to the right, -1 to the left). Everything is drawn with polygons (cv2) so a mouse costs a few ms.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from mgs_core.synth import paint
+from mgs_core.synth.eye import EyeGeometry, draw_eye
+
+NECK = np.array([0.17, -0.05])
+EYE_AT = np.array([0.17, -0.035])  # head coordinates
+EYE_LENGTH = 0.075  # eye length in body lengths (times look.eye_scale)
+HIDDEN_KINDS = ("", "turned", "grooming")
+
+
+@dataclass(frozen=True)
+class MouseLook:
+    """What an individual animal looks like (constant over a video)."""
+
+    fur_rgb: tuple[float, float, float]
+    ear_rgb: tuple[float, float, float]
+    paw_rgb: tuple[float, float, float]
+    texture_amp: float  # fur texture contrast
+    sheen: float  # rim/dorsal light strength
+    ring: float  # periorbital ring visibility 0-1
+    gloss: float  # eye gloss/highlight strength 0-1
+    eye_scale: float  # eye length factor around EYE_LENGTH
+    open_ratio: float  # open-eye height / eye length
+    gamma: float  # aperture non-linearity
+    hump: float  # back curvature
+    whiskers: float  # whisker opacity
+    texture_seed: int
+
+
+@dataclass(frozen=True)
+class MousePose:
+    """Where the animal is and how it holds itself in one frame (canvas pixels, degrees)."""
+
+    x: float
+    y: float
+    length: float  # body length in pixels
+    body_angle: float = 0.0  # + = nose up
+    head_angle: float = 0.0  # relative to the body, + = nose up
+    facing: int = 1  # +1 right, -1 left
+    head_scale: float = 1.0
+    tail_curl: float = 0.0  # -1..1
+    hidden: str = ""  # "" (eye visible), "turned" (head turned away), "grooming" (paws over the face)
+
+
+@dataclass(frozen=True)
+class DrawnMouse:
+    """Ground truth of one drawn mouse (canvas pixels)."""
+
+    eye_visible: bool
+    eye_x: float | None
+    eye_y: float | None
+    eye_length: float | None
+    eye_region_height: float | None
+    bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 of the silhouette
+
+
+def random_look(rng: np.random.Generator, greyscale: bool = False) -> MouseLook:
+    """Mostly black C57BL/6 coats, a few dark-grey or brown ones; lighter fur under IR-like greyscale light."""
+    kind = rng.choice(3, p=[0.8, 0.1, 0.1])
+    if kind == 0:
+        base = np.array([0.055, 0.05, 0.048]) * rng.uniform(0.7, 1.6)
+    elif kind == 1:
+        base = np.array([0.16, 0.16, 0.17]) * rng.uniform(0.8, 1.3)
+    else:
+        base = np.array([0.2, 0.13, 0.08]) * rng.uniform(0.8, 1.3)
+    if greyscale:
+        base = base * rng.uniform(1.5, 4.0)
+    base = np.clip(base, 0.0, 0.6)
+    ear = np.clip(base * rng.uniform(1.4, 2.4) + np.array([0.05, 0.02, 0.02]) * rng.uniform(0, 1.5), 0, 1)
+    paw = np.clip(np.array([0.55, 0.38, 0.36]) * rng.uniform(0.5, 1.1), 0, 1)
+    return MouseLook(
+        fur_rgb=tuple(float(c) for c in base), ear_rgb=tuple(float(c) for c in ear),
+        paw_rgb=tuple(float(c) for c in paw), texture_amp=float(rng.uniform(0.3, 0.9)),
+        sheen=float(rng.uniform(0.05, 0.35)), ring=float(rng.uniform(0.35, 1.0)), gloss=float(rng.uniform(0.6, 1.0)),
+        eye_scale=float(rng.uniform(0.9, 1.1)), open_ratio=float(rng.uniform(0.62, 0.82)),
+        gamma=float(rng.uniform(0.85, 1.25)), hump=float(rng.uniform(0.0, 0.3)), whiskers=float(rng.uniform(0.2, 0.6)),
+        texture_seed=int(rng.integers(0, 2**31 - 1)),
+    )
+
+
+def _rot(deg: float) -> np.ndarray:
+    a = np.deg2rad(deg)  # + = counter-clockwise on screen (nose up) with y down
+    return np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+
+
+def local_to_canvas(pose: MousePose) -> np.ndarray:
+    """2x3 affine map from local mouse coordinates to canvas pixels."""
+    lin = pose.length * np.diag([float(pose.facing), 1.0]) @ _rot(pose.body_angle)
+    return np.hstack([lin, [[pose.x], [pose.y]]])
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    body: list[np.ndarray]  # animal-class polygons (canvas px)
+    paws: list[np.ndarray]
+    tail: np.ndarray
+    ears_far: np.ndarray
+    ear_near: np.ndarray
+    ear_inner: np.ndarray
+    nose: np.ndarray
+    whiskers: list[np.ndarray]
+    groom: list[np.ndarray]
+    eye: EyeGeometry | None
+    lin: np.ndarray  # 2x2 local->canvas linear part (body)
+    head_lin: np.ndarray
+
+
+def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
+    m = local_to_canvas(pose)
+    lin, off = m[:, :2], m[:, 2]
+    hs = pose.head_scale
+    turned = pose.hidden == "turned"
+    hx = 0.78 * hs if turned else hs  # a head turned away is foreshortened
+    head_m = _rot(pose.head_angle) @ np.diag([hx, hs])
+
+    def body_pts(p):
+        return p @ lin.T + off
+
+    def head_pts(q):
+        return body_pts(q @ head_m.T + NECK)
+
+    t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    bx, by = -0.1 + 0.37 * np.cos(t), 0.19 * np.sin(t)
+    top = by < 0
+    by = np.where(top, by * (1.0 + look.hump * np.clip(1 - ((bx + 0.2) / 0.3) ** 2, 0, 1)), by)
+    body = body_pts(np.stack([bx, by], 1))
+    # Head: an egg tapering to the snout, the snout tip slightly below the head axis.
+    hx_, hy_ = 0.12 + 0.21 * np.cos(t), 0.125 * np.sin(t)
+    fw = np.clip((hx_ - 0.12) / 0.21, 0, 1)
+    hy_ = hy_ * (1 - 0.5 * fw ** 1.5) + 0.03 * fw ** 2
+    head = head_pts(np.stack([hx_, hy_], 1))
+    neck = body_pts(paint.ellipse_points(0.1, -0.02, 0.12, 0.14, 0.3, 24))
+    # Feet and tail.
+    hind = body_pts(paint.ellipse_points(-0.24, 0.18, 0.09, 0.03, -0.1, 20))
+    fore = body_pts(paint.ellipse_points(0.16, 0.17, 0.045, 0.025, 0.0, 16))
+    s = np.linspace(0, 1, 16)
+    curl = pose.tail_curl
+    tx = -0.44 - 0.38 * s + 0.2 * abs(curl) * s ** 2
+    ty = 0.08 + 0.06 * s + 0.1 * curl * np.sin(np.pi * s)
+    wid = 0.022 * (1 - 0.6 * s)
+    dx, dy = np.gradient(tx), np.gradient(ty)
+    nrm = np.hypot(dx, dy) + 1e-9
+    nx, ny = -dy / nrm, dx / nrm
+    tail = body_pts(np.concatenate([np.stack([tx + nx * wid, ty + ny * wid], 1),
+                                    np.stack([tx - nx * wid, ty - ny * wid], 1)[::-1]]))
+    ears_far = head_pts(paint.ellipse_points(0.06, -0.135, 0.055, 0.048, -0.3, 24))
+    ear_near = head_pts(paint.ellipse_points(0.0, -0.128, 0.072, 0.064, -0.45, 28))
+    ear_inner = head_pts(paint.ellipse_points(0.005, -0.13, 0.045, 0.04, -0.45, 20))
+    nose = head_pts(paint.ellipse_points(0.322, 0.02, 0.02, 0.016, 0.2, 12))
+    whiskers = []
+    for i in range(7):
+        ang = np.deg2rad(-25 + 60 * i / 6)
+        ln = 0.16 + 0.08 * np.sin(i * 1.7 + look.texture_seed % 7)
+        sx = np.linspace(0, 1, 6)
+        wxs = 0.29 + ln * np.cos(ang) * sx
+        wys = 0.02 + ln * np.sin(ang) * sx + 0.03 * sx ** 2
+        whiskers.append(head_pts(np.stack([wxs, wys], 1)))
+    groom = []
+    if pose.hidden == "grooming":
+        groom = [head_pts(paint.ellipse_points(EYE_AT[0] + 0.01, EYE_AT[1] + 0.01, 0.085, 0.07, 0.4, 20)),
+                 head_pts(paint.ellipse_points(EYE_AT[0] + 0.05, EYE_AT[1] + 0.05, 0.07, 0.06, -0.2, 20)),
+                 body_pts(paint.ellipse_points(0.2, 0.05, 0.06, 0.13, -0.5, 20))]
+    eye = None
+    if pose.hidden == "":
+        c = head_pts(EYE_AT[None, :])[0]
+        full = lin @ head_m
+        u = full @ np.array([1.0, 0.0])
+        v = full @ np.array([0.0, -1.0])
+        u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+        length = EYE_LENGTH * look.eye_scale * pose.length * hs
+        eye = EyeGeometry(float(c[0]), float(c[1]), float(u[0]), float(u[1]), float(v[0]), float(v[1]), float(length))
+    return _Shapes([body, neck, head, hind, fore], [hind, fore], tail, ears_far, ear_near, ear_inner, nose,
+                   whiskers, groom, eye, lin, lin @ head_m)
+
+
+def silhouette_bbox(pose: MousePose, look: MouseLook, with_tail: bool = False) -> tuple[float, float, float, float]:
+    sh = _shapes(pose, look)
+    polys = sh.body + [sh.ears_far, sh.ear_near] + ([sh.tail] if with_tail else [])
+    p = np.concatenate(polys)
+    return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
+
+
+def _fur_texture(look: MouseLook, n: int = 160) -> np.ndarray:
+    """Fur texture over local [-0.8, 0.8]^2: low-frequency blotches plus fine streaks along the body axis."""
+    r = np.random.default_rng(look.texture_seed)
+    low = cv2.GaussianBlur(r.standard_normal((n, n)).astype(np.float32), (0, 0), n / 18)
+    low /= low.std() + 1e-6
+    fine = r.standard_normal((n, n)).astype(np.float32)
+    k = np.zeros((1, 9), np.float32)
+    k[0, :] = 1.0 / 9
+    fine = cv2.filter2D(fine, -1, k)
+    fine /= fine.std() + 1e-6
+    return 0.12 * low + 0.2 * fine
+
+
+_TEXTURE_CACHE_MAX = 64
+
+
+class _TextureCache:
+    """Per-call cache so a video re-uses each animal's texture (owned by the caller, never module-global state)."""
+
+    def __init__(self):
+        self._d: dict[int, np.ndarray] = {}
+
+    def get(self, look: MouseLook) -> np.ndarray:
+        tex = self._d.get(look.texture_seed)
+        if tex is None:
+            if len(self._d) >= _TEXTURE_CACHE_MAX:
+                self._d.clear()
+            tex = _fur_texture(look)
+            self._d[look.texture_seed] = tex
+        return tex
+
+
+TextureCache = _TextureCache
+
+
+def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLook, score: float | None,
+               cache: TextureCache | None = None) -> DrawnMouse:
+    """Draw one mouse into ``img`` (float RGB 0-1) and ``lab``; returns its truth (eye in canvas pixels)."""
+    h, w = img.shape[:2]
+    sh = _shapes(pose, look)
+    fur = np.asarray(look.fur_rgb, np.float32)
+    ear = np.asarray(look.ear_rgb, np.float32)
+    # Far ear sits behind the head.
+    paint.fill(img, [sh.ears_far], ear * 0.8, blur=0.5)
+    paint.label(lab, [sh.ears_far], 2)
+    # Silhouette with fur texture and rim light.
+    polys = sh.body + [sh.tail]
+    cov = paint.coverage(polys, h, w, pad=3, blur=0.5)
+    bbox = silhouette_bbox(pose, look)
+    if cov is not None:
+        a, (x0, y0, x1, y1) = cov
+        tex = (cache or TextureCache()).get(look)
+        n = tex.shape[0]
+        # texture pixel -> local -> canvas (bbox-relative)
+        t2l = np.array([[1.6 / n, 0, -0.8 + 0.8 / n], [0, 1.6 / n, -0.8 + 0.8 / n], [0, 0, 1]])
+        l2c = np.vstack([local_to_canvas(pose), [0, 0, 1]])
+        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)
+        mtx = (shift @ l2c @ t2l)[:2]
+        field = cv2.warpAffine(tex, mtx, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        sigma = max(1.0, 0.025 * pose.length)
+        blur = cv2.GaussianBlur(a, (0, 0), sigma)
+        d = max(1, int(round(sigma * 1.5)))
+        above = np.zeros_like(blur)
+        above[d:] = blur[:-d]  # coverage of the pixel d rows above
+        rim = np.clip(a - above, 0, 1) * a
+        edge = np.clip(a - blur, 0, 1)
+        col = fur[None, None, :] * (1.0 + look.texture_amp * field[..., None] * 2.0)
+        col = col + (look.sheen * rim + 0.3 * look.sheen * edge)[..., None] * np.float32([0.9, 0.85, 0.8])
+        paint.blend(img, a, (x0, y0, x1, y1), np.clip(col, 0, 1))
+    paint.label(lab, polys, 1)
+    # Paws (pinkish) on top of the silhouette, same class.
+    paint.fill(img, sh.paws, np.asarray(look.paw_rgb, np.float32) * 0.6 + fur * 0.4, alpha=0.7, blur=0.6)
+    paint.fill(img, [sh.nose], np.asarray(look.paw_rgb, np.float32) * 0.55, alpha=0.8, blur=0.5)
+    # Near ear with a lighter, slightly pink inner part.
+    paint.fill(img, [sh.ear_near], ear, blur=0.5)
+    paint.fill(img, [sh.ear_inner], np.clip(ear * 1.25 + np.float32([0.04, 0.01, 0.01]), 0, 1), alpha=0.6, blur=1.0)
+    paint.label(lab, [sh.ear_near], 2)
+    for wpts in sh.whiskers:
+        paint.stroke(img, wpts, (0.6, 0.58, 0.55), 1.0, alpha=look.whiskers * min(1.0, pose.length / 250))
+    if sh.groom:
+        paint.fill(img, sh.groom, np.asarray(look.paw_rgb, np.float32) * 0.7 + fur * 0.3, blur=0.6)
+        paint.label(lab, sh.groom, 1)
+    if sh.eye is None or score is None:
+        return DrawnMouse(False, None, None, None, None, bbox)
+    g = sh.eye
+    rh = draw_eye(img, lab, g, float(score), look.open_ratio, look.gamma, look.fur_rgb, look.ring, look.gloss)
+    return DrawnMouse(True, g.cx, g.cy, g.length, rh, bbox)
+
+
+def eye_anchor(pose: MousePose, look: MouseLook) -> tuple[float, float]:
+    """Canvas position of the eye centre (also where it would be when the eye is hidden)."""
+    sh = _shapes(replace(pose, hidden=""), look)
+    return sh.eye.cx, sh.eye.cy
+
+
+def with_position(pose: MousePose, x: float, y: float) -> MousePose:
+    return replace(pose, x=float(x), y=float(y))
