@@ -148,38 +148,27 @@ def _roi_lookup(rois, df: pd.DataFrame, width: int, height: int):
 
 
 def iter_video_frames(path: str | Path, wanted):
-    """Yield (frame_index, RGB uint8 frame) for the wanted 0-based frame indices, decoding once in order."""
-    import av
+    """Yield (frame_index, RGB uint8 frame) for the wanted frame indices, decoding once in order with
+    :func:`mgs_core.io.video.open_video` (the same frame numbering as ``mgs score``)."""
+    from mgs_core.io.video import open_video
 
     wanted = set(int(i) for i in wanted)
     if not wanted:
         return
     last = max(wanted)
-    try:
-        container = av.open(str(path))
-    except Exception as exc:  # noqa: BLE001 - PyAV raises several types for unreadable files
-        raise VideoError(f"cannot open video {path}: {exc}") from None
-    try:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in wanted:
-                yield i, frame.to_ndarray(format="rgb24")
-            if i >= last:
+    with open_video(path, threaded=False, max_frames=last + 1) as src:
+        for vf in src:
+            if vf.index in wanted:
+                yield vf.index, vf.image
+            if vf.index >= last:
                 break
-    except av.error.FFmpegError as exc:
-        raise VideoError(f"{path}: decoding failed ({exc})") from None
-    finally:
-        container.close()
 
 
 def _video_size(path: Path) -> tuple[int, int]:
-    import av
+    from mgs_core.io.video import probe_video
 
-    try:
-        with av.open(str(path)) as c:
-            s = c.streams.video[0]
-            return int(s.codec_context.width), int(s.codec_context.height)
-    except Exception as exc:  # noqa: BLE001
-        raise VideoError(f"cannot open video {path}: {exc}") from None
+    info = probe_video(path)
+    return info.width, info.height
 
 
 def measure_sharpness(df: pd.DataFrame, video: str | Path, rois=None, max_per_unit: int = 400) -> pd.DataFrame:
