@@ -88,12 +88,41 @@ class ZmqRunner(Runner):
             sock.curve_serverkey = self._server_key
             sock.curve_publickey = self._client_keys.public
             sock.curve_secretkey = self._client_keys.secret
+        # handshake failures (a refused CURVE key, a plain client at a CURVE server) turn into a clear message
+        self._monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH
+                                                | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                                | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         sock.connect(self.address)
         self._sock = sock
 
-    def _reconnect(self) -> None:
+    def _handshake_failure(self) -> str | None:
+        """Why the last connection attempts were refused, if ZeroMQ reported a failed handshake."""
+        from zmq.utils.monitor import recv_monitor_message
+
+        zmq = self._zmq
+        reason = None
+        for _ in range(100):
+            try:
+                event = recv_monitor_message(self._monitor, flags=zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                reason = (f"the server refused this client's key (authentication status {event['value']}); "
+                          "is its public key in the server's --allow directory?")
+            elif reason is None:
+                reason = ("security handshake failed: client and server disagree on CURVE (keys missing on one "
+                          "side, or a wrong server public key?)")
+        return reason
+
+    def _close_socket(self) -> None:
         if self._sock is not None:
+            self._sock.disable_monitor()
+            self._monitor.close(linger=0)
             self._sock.close(linger=0)
+            self._sock = None
+
+    def _reconnect(self) -> None:
+        self._close_socket()
         self._connect()
 
     def close(self) -> None:
@@ -101,9 +130,7 @@ class ZmqRunner(Runner):
             if self._closed:
                 return
             self._closed = True
-            if self._sock is not None:
-                self._sock.close(linger=0)
-                self._sock = None
+            self._close_socket()
             self._ctx.term()
 
     # ---- request/reply ----------------------------------------------------------------------------------------
@@ -167,8 +194,12 @@ class ZmqRunner(Runner):
                 try:
                     reply = self._exchange(type_, crops)
                 except _NoAnswer as exc:
+                    refused = self._handshake_failure()
                     self._reconnect()
                     attempts += 1
+                    if refused:
+                        raise ServerError(f"inference server at {self.address} refused the connection: "
+                                          f"{refused}; not scored") from None
                     if exc.sent and attempts <= self.retries:
                         continue
                     raise ServerError(f"inference server at {self.address} unreachable: {exc}; not scored "
