@@ -135,7 +135,8 @@ def draw_box_front(img: np.ndarray, box, style: SceneStyle, rng: np.random.Gener
     """Front-wall edges and soft reflection streaks (over the mouse)."""
     x, y, bw, bh = box
     rect = np.array([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh], [x, y]], np.float64)
-    paint.stroke(img, rect, (0.93, 0.93, 0.95), max(2.0, bw / 120), alpha=style.box_edge)
+    for a, b in zip(rect[:-1], rect[1:]):  # one stroke per side keeps each painted bounding box thin
+        paint.stroke(img, np.stack([a, b]), (0.93, 0.93, 0.95), max(2.0, bw / 120), alpha=style.box_edge)
     for _ in range(style.reflections):
         sx = x + rng.uniform(0.05, 0.95) * bw
         wdt = rng.uniform(0.01, 0.05) * bw
@@ -144,32 +145,67 @@ def draw_box_front(img: np.ndarray, box, style: SceneStyle, rng: np.random.Gener
         paint.fill(img, [streak], (1.0, 1.0, 1.0), alpha=rng.uniform(0.04, 0.16), blur=max(1.0, wdt / 3))
 
 
+class Camera:
+    """Turns float canvases (0-1 RGB) of one size into uint8 RGB frames; the gain map is computed once."""
+
+    def __init__(self, style: SceneStyle, height: int, width: int):
+        self.style, self.h, self.w = style, height, width
+        scale = float(max(height, width))
+        gx = ((np.arange(width, dtype=np.float32) - width / 2) * np.float32(np.cos(style.light_angle) / scale))[None, :]
+        gy = ((np.arange(height, dtype=np.float32) - height / 2) * np.float32(np.sin(style.light_angle) / scale))[:, None]
+        gain = np.float32(style.exposure * 255.0) * (1.0 + np.float32(style.light_strength) * (gx + gy))
+        temp = np.asarray(style.temperature, np.float32)
+        if style.greyscale:
+            self.weights = np.float32([[0.45, 0.35, 0.2]]) * temp[None, :]
+            self.gain = gain
+        else:
+            self.weights = None
+            self.gain = cv2.merge([gain * temp[0], gain * temp[1], gain * temp[2]])
+
+    def apply(self, img: np.ndarray, rng: np.random.Generator, noise_field: np.ndarray | None = None) -> np.ndarray:
+        """``noise_field`` (unit-variance float32, at least the canvas size) replaces freshly drawn sensor noise;
+        videos pass random windows of a pre-drawn bank since drawing 6 million normals per 1080p frame is slow."""
+        style, h, w = self.style, self.h, self.w
+        if self.weights is not None:
+            g = cv2.transform(img, self.weights)
+            out = cv2.multiply(g.reshape(h, w), self.gain)
+        else:
+            out = cv2.multiply(img, self.gain)
+        if style.blur > 0.3:
+            out = cv2.GaussianBlur(out, (0, 0), style.blur)
+        if style.noise > 0:
+            shape = out.shape
+            if noise_field is None:
+                noise = rng.standard_normal(shape, dtype=np.float32)
+            else:
+                noise = noise_field[:h, :w, 0] if out.ndim == 2 else noise_field[:h, :w, :3]
+            # signal-dependent sensor noise: sigma = noise * (0.6 + brightness)
+            sig = float(style.noise * 255.0)
+            k = cv2.multiply(out, noise, scale=style.noise)
+            out = cv2.add(cv2.scaleAdd(noise, 0.6 * sig, out), k)
+        u8 = np.empty(out.shape, np.uint8)
+        np.clip(out + np.float32(0.5), 0, 255, out=out)
+        u8[...] = out
+        if style.greyscale:
+            u8 = cv2.merge([u8, u8, u8])
+        return self._codec(u8)
+
+    def _codec(self, u8: np.ndarray) -> np.ndarray:
+        style, h, w = self.style, self.h, self.w
+        if style.chroma_subsample and not style.greyscale:
+            ycc = cv2.cvtColor(u8, cv2.COLOR_RGB2YCrCb)
+            for c in (1, 2):
+                small = cv2.resize(ycc[..., c], ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+                ycc[..., c] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+            u8 = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+        if style.jpeg_quality > 0:
+            ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, int(style.jpeg_quality)])
+            u8 = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # channel order is preserved (encode and decode agree)
+            if u8.ndim == 2:
+                u8 = np.repeat(u8[..., None], 3, axis=2)
+        return np.ascontiguousarray(u8)
+
+
 def apply_camera(img: np.ndarray, style: SceneStyle, rng: np.random.Generator) -> np.ndarray:
     """Float canvas (0-1 RGB) -> uint8 RGB as a camera and codec would deliver it."""
-    h, w = img.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    scale = float(max(h, w))
-    grad = ((xx - w / 2) * np.cos(style.light_angle) + (yy - h / 2) * np.sin(style.light_angle)) / scale
-    gain = style.exposure * (1.0 + style.light_strength * grad)
-    out = img * gain[..., None] * np.asarray(style.temperature, np.float32)
-    if style.greyscale:
-        g = out @ np.float32([0.45, 0.35, 0.2])
-        out = np.repeat(g[..., None], 3, axis=2)
-    if style.blur > 0.3:
-        out = cv2.GaussianBlur(out, (0, 0), style.blur)
-    if style.noise > 0:
-        noise = rng.standard_normal((h, w, 1 if style.greyscale else 3)).astype(np.float32)
-        out = out + noise * (style.noise * (0.5 + np.sqrt(np.clip(out, 0, 1))))
-    u8 = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    if style.chroma_subsample and not style.greyscale:
-        ycc = cv2.cvtColor(u8, cv2.COLOR_RGB2YCrCb)
-        for c in (1, 2):
-            small = cv2.resize(ycc[..., c], ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-            ycc[..., c] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-        u8 = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
-    if style.jpeg_quality > 0:
-        ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, int(style.jpeg_quality)])
-        u8 = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # channel order is preserved (encode and decode agree)
-        if u8.ndim == 2:
-            u8 = np.repeat(u8[..., None], 3, axis=2)
-    return np.ascontiguousarray(u8)
+    return Camera(style, img.shape[0], img.shape[1]).apply(img, rng)
