@@ -43,7 +43,7 @@ def test_server_killed_and_restarted_mid_stream_loses_no_client():
             with pytest.raises(ServerError, match="unreachable"):
                 client.infer(crops(4))
             failures.append(time.monotonic() - t0)
-        assert max(failures) < 2.0, failures
+        assert max(failures) < 2.5, failures  # ~1 s nominal; slack for a loaded CI machine
         # through the pipeline the gap is an unscored frame with the reason, never a made-up score
         from mgs_core.pipeline import Pipeline
         from mgs_core.types import Roi, RoiSet

@@ -1,8 +1,7 @@
 """A real server process (the deterministic FakeRunner behind InferenceServer) on a free loopback port."""
 import json
-import os
+import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +18,6 @@ S = 32  # small crops keep these tests fast; the protocol does not care about th
 
 
 def fake_server(address, *extra, client_kwargs=None):
-    import sys
-
     cmd = [sys.executable, "-m", "tests.server.fake_runner", "--bind", address, "--roi-size", str(S), *extra]
     return ServerProcess(cmd, address, env={"PYTHONPATH": str(ROOT)}, client_kwargs=client_kwargs)
 
@@ -111,7 +108,7 @@ def test_a_req_socket_client_is_served_too(server):
 
 def test_requests_of_concurrent_clients_are_batched():
     address = f"tcp://127.0.0.1:{free_tcp_port()}"
-    with fake_server(address, "--delay", "0.3", "--max-batch", "16") as proc:
+    with fake_server(address, "--delay", "0.5", "--max-batch", "16") as proc:
         proc.start(timeout_s=30)
         clients = [ZmqRunner(address) for _ in range(4)]
         out, errors = {}, []
@@ -134,8 +131,8 @@ def test_requests_of_concurrent_clients_are_batched():
             health = clients[0].health()
             assert health.requests == 4 and health.crops == 8
             assert health.batches < 4  # requests of different clients shared model calls
-            # heartbeats keep a slow-but-alive server from being declared dead (0.3 s > timeout 0.2 s)
-            slow = ZmqRunner(address, timeout_s=0.2, heartbeat_s=0.05)
+            # heartbeats keep a slow-but-alive server from being declared dead (0.5 s model call > timeout 0.3 s)
+            slow = ZmqRunner(address, timeout_s=0.3, heartbeat_s=0.05)
             try:
                 assert slow.infer(crops(1)) == FakeRunner(S).infer(crops(1))
             finally:
@@ -151,3 +148,23 @@ def test_sigterm_stops_the_server_cleanly():
         proc.start(timeout_s=30)
         assert proc.stop(timeout_s=10) == 0
         assert "stopped after" in proc.log_tail()
+
+
+def test_in_process_server_stops_and_reports_a_busy_port():
+    from mgs_core.errors import InputError
+    from mgs_core.server.server import InferenceServer, ServerConfig
+
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"
+    server = InferenceServer(FakeRunner(S), ServerConfig(bind=address, max_rois=8))
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        assert server.wait_ready(10) and server.endpoint == address
+        with ZmqRunner(address) as client:
+            assert client.infer(crops(3)) == FakeRunner(S).infer(crops(3))
+        with pytest.raises(InputError, match="cannot bind"):
+            InferenceServer(FakeRunner(S), ServerConfig(bind=address)).serve()
+    finally:
+        server.stop()
+        thread.join(10)
+    assert not thread.is_alive()
