@@ -168,3 +168,37 @@ def test_in_process_server_stops_and_reports_a_busy_port():
         server.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_large_requests_run_in_chunks_and_overload_gets_busy_replies():
+    from mgs_core.server.server import InferenceServer, ServerConfig
+
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"
+    runner = FakeRunner(S, delay_s=0.2)
+    server = InferenceServer(runner, ServerConfig(bind=address, max_batch=3, max_rois=8, max_pending_crops=8))
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    ctx = zmq.Context()
+    raw = ctx.socket(zmq.DEALER)
+    raw.setsockopt(zmq.LINGER, 0)
+    try:
+        assert server.wait_ready(10)
+        with ZmqRunner(address) as client:
+            assert client.infer(crops(8)) == FakeRunner(S).infer(crops(8))
+            assert runner.calls == [3, 3, 2]  # max_batch crops per model call
+        raw.connect(address)
+        data = crops(8).tobytes()
+        for i in range(3):
+            raw.send_multipart([json.dumps({"protocol": 1, "type": "infer", "request_id": f"r{i}",
+                                            "shape": [8, S, S, 3], "dtype": "uint8"}).encode(), data])
+        replies = []
+        for _ in range(3):
+            assert raw.poll(10_000)
+            replies.append(json.loads(raw.recv_multipart()[0]))
+        codes = sorted("ok" if r["ok"] else r["code"] for r in replies)
+        assert "ok" in codes and "busy" in codes and set(codes) <= {"ok", "busy"}
+    finally:
+        raw.close()
+        ctx.term()
+        server.stop()
+        thread.join(10)
