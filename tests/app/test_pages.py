@@ -1,0 +1,114 @@
+"""Every page loads under AppTest and its main action on the sample data produces the expected table/chart."""
+import json
+
+import numpy as np
+import pandas as pd
+
+from conftest import errors
+
+
+def n_charts(at) -> int:
+    return sum(1 for _ in _walk(at.main) if _.type == "vega_lite_chart")
+
+
+def _walk(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
+def test_home_demo_scores_the_sample_video(app_env):
+    at = app_env()
+    assert "MGS Live" in at.title[0].value
+    assert any("synthetic" in m.value for m in at.markdown)  # honest notes on the weights
+    at.button(key="home_demo").click()
+    at.select_slider(key="home_seconds").set_value(1)
+    at.run()
+    assert not errors(at), errors(at)
+    df = at.session_state["home_demo_result"]
+    assert len(df) and {"animal", "score", "time_s"} <= set(df.columns)
+    assert n_charts(at) >= 1
+
+
+def test_rois_page_shows_frame_table_and_crops(app_env):
+    at = app_env("pages/1_ROIs.py")
+    assert not errors(at), errors(at)
+    assert n_charts(at) == 1  # the drawable frame
+    rois = json.loads((app_env.data_dir / "demo.rois.json").read_text())["rois"]
+    assert len(at.image) == len(rois)  # one crop preview per ROI from demo.rois.json
+    assert any(b.key == "roi_download" for b in at.get("download_button"))
+    at.slider(key="roi_frame").set_value(3).run()
+    assert not errors(at)
+
+
+def test_rois_page_reports_a_malformed_roi_file(app_env):
+    at = app_env("pages/1_ROIs.py")
+    at.file_uploader(key="roi_load").upload("bad.rois.json", b"{not json", "application/json").run()
+    at.button(key="roi_load_btn").click().run()
+    assert any("not valid JSON" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_live_page_renders_the_stream_widget(app_env):
+    at = app_env("pages/2_Live.py")
+    assert not errors(at), errors(at)
+    assert any(e.type == "component_instance" for e in _walk(at.main))
+    at.radio(key="live_source").set_value("Webcam").run()
+    assert not errors(at), errors(at)
+
+
+def test_batch_scores_and_shows_results(app_env):
+    at = app_env("pages/3_Batch.py")
+    at.number_input(key="batch_limit").set_value(3)
+    at.number_input(key="batch_stride").set_value(2)
+    at.button(key="batch_run").click().run()
+    assert not errors(at), errors(at)
+    summary = at.dataframe[0].value
+    assert list(summary["video"]) == ["demo.mp4"] and int(summary["frames"].iloc[0]) == 3
+    assert n_charts(at) >= 1
+    assert {b.key for b in at.get("download_button")} >= {"batch_dl_csv", "batch_dl_parquet"}
+    files = list((app_env.work_dir).rglob("demo.csv"))
+    assert len(files) == 1 and len(pd.read_csv(files[0])) > 0
+
+
+def test_batch_reports_a_non_video_upload(app_env):
+    at = app_env("pages/3_Batch.py")
+    at.multiselect(key="batch_videos_ms").set_value([])
+    at.file_uploader(key="batch_videos_up").upload("notes.mp4", b"this is not a video", "video/mp4")
+    at.run()
+    at.button(key="batch_run").click().run()
+    assert any("notes.mp4" in e.value for e in at.error), errors(at)
+    assert not at.exception
+
+
+def test_curves_scores_the_sample_and_summarises(app_env):
+    at = app_env("pages/4_Curves.py")
+    assert not errors(at), errors(at)
+    at.button(key="curves_sample").click().run()
+    assert not errors(at), errors(at)
+    assert n_charts(at) == 1
+    animals = at.dataframe[0].value
+    assert len(animals) >= 1 and "mean score" in animals.columns
+    at.radio(key="curves_view").set_value("Group averages (time bins)").run()
+    assert not errors(at), errors(at)
+
+
+def test_evaluate_runs_pipeline_evaluation(app_env):
+    at = app_env("pages/5_Evaluate.py")
+    assert not errors(at), errors(at)
+    at.number_input(key="ev_limit").set_value(8)
+    at.button(key="ev_run").click().run()
+    assert not errors(at), errors(at)
+    assert [m.label for m in at.metric][:4] == ["MAE", "RMSE", "Pearson r", "ICC(2,1)"]
+    assert n_charts(at) >= 2  # predicted-vs-true and Bland-Altman
+
+
+def test_two_sessions_do_not_share_results(app_env):
+    a = app_env("pages/3_Batch.py")
+    a.number_input(key="batch_limit").set_value(2)
+    a.button(key="batch_run").click().run()
+    assert not errors(a)
+    b = app_env("pages/4_Curves.py")
+    assert a.session_state["mgs_session_id"] != b.session_state["mgs_session_id"]
+    assert not b.session_state["batch_results"] if "batch_results" in b.session_state else True
+    assert any(x.key == "curves_sample" for x in b.button)  # B sees none of A's results
