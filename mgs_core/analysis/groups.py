@@ -5,8 +5,9 @@
 * :func:`compare_groups` - per time bin, every pair of groups compared on the units' bin means, with Holm
   correction over bins, plus an "all bins" row on each unit's mean over bins.
 * :func:`repeated_measures` - the animals-over-time view: an exact (or Monte-Carlo) permutation test of the group
-  labels on each unit's mean over its bins (respects that frames of one animal are not independent), and per
-  group a Friedman test for a change over bins among units observed in every bin.
+  labels on each unit's mean over its bins (respects that frames of one animal are not independent), per group a
+  Friedman test for a change over bins among units observed in every bin, and per group pair a random-intercept
+  linear mixed model (:func:`random_intercept`).
 """
 from __future__ import annotations
 
@@ -143,6 +144,7 @@ class RepeatedMeasures:
     group_tests: list[PermutationTest] = field(default_factory=list)
     time_effects: list[TimeEffect] = field(default_factory=list)
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)  # units x bins (unit bin means)
+    mixed: list["MixedModel"] = field(default_factory=list)
 
 
 def permutation_test(a, b, n_permutations: int = 10000, seed: int = 0, group_a: str = "a",
@@ -204,4 +206,87 @@ def repeated_measures(binned: pd.DataFrame, value: str = "mean_score_0_9", n_per
             continue
         res = friedmanchisquare(*[x[:, j] for j in range(k)])
         effects.append(TimeEffect(g, n, k, float(res.statistic), float(res.pvalue)))
-    return RepeatedMeasures(tests, effects, curves.reset_index())
+    mixed = [random_intercept(binned[binned["group"].isin([ga, gb])], ga, gb, value)
+             for ga, gb in itertools.combinations(groups, 2)]
+    return RepeatedMeasures(tests, effects, curves.reset_index(), mixed)
+
+
+@dataclass(frozen=True)
+class MixedModel:
+    """Random-intercept model ``value ~ group + C(bin) + (1 | unit)`` fitted by REML on the units' bin values.
+
+    ``effect`` = group_b - group_a (adjusted for bin), with its standard error; ``p_z`` is the Wald normal p-value
+    (as statsmodels reports it), ``p_t`` uses a t distribution with n_units - 2 degrees of freedom (the
+    between-animal df; the honest choice with few animals). ``var_unit`` / ``var_resid`` are the REML variance
+    components (between animals, within animal)."""
+
+    group_a: str
+    group_b: str
+    n_units: int
+    n_obs: int
+    effect: float
+    se: float
+    p_z: float
+    p_t: float
+    var_unit: float
+    var_resid: float
+    reason: str = ""
+
+
+def random_intercept(binned: pd.DataFrame, group_a: str, group_b: str, value: str = "mean_score_0_9") -> MixedModel:
+    """REML fit of a random-intercept model on two groups (numpy/scipy only; see :class:`MixedModel`)."""
+    from scipy.optimize import minimize_scalar
+    from scipy.stats import norm, t as tdist
+
+    d = binned[np.isfinite(binned[value].to_numpy(dtype=np.float64))]
+    d = d[d["group"].isin([group_a, group_b])]
+    unit = d["source"].astype(str) + "\x00" + d["animal"].astype(str)
+    codes, uniq = pd.factorize(unit)
+    m, n = len(uniq), len(d)
+    nan = float("nan")
+    n_a = d.loc[d["group"] == group_a, ["source", "animal"]].drop_duplicates().shape[0]
+    n_b = m - n_a
+    if n_a < 1 or n_b < 1 or m < 3:
+        return MixedModel(group_a, group_b, m, n, nan, nan, nan, nan, nan, nan,
+                          "needs at least 3 animals with both groups present")
+    bins = np.sort(d["bin"].unique())
+    X = np.column_stack([np.ones(n), (d["group"] == group_b).to_numpy(float)]
+                        + [(d["bin"] == b).to_numpy(float) for b in bins[1:]])
+    y = d[value].to_numpy(np.float64)
+    p = X.shape[1]
+    if n - p < 1 or np.linalg.matrix_rank(X) < p:
+        return MixedModel(group_a, group_b, m, n, nan, nan, nan, nan, nan, nan, "too few observations for the model")
+    sizes = np.bincount(codes, minlength=m).astype(np.float64)
+
+    def vinv_dot(a: np.ndarray, gamma: float) -> np.ndarray:
+        # V_i = I + gamma * 11' per unit; V_i^-1 a = a - gamma / (1 + n_i gamma) * 1 * sum(a over unit)
+        sums = np.zeros((m,) + a.shape[1:])
+        np.add.at(sums, codes, a)
+        return a - (gamma / (1.0 + sizes * gamma))[codes].reshape((-1,) + (1,) * (a.ndim - 1)) * sums[codes]
+
+    def fit(gamma: float):
+        vx = vinv_dot(X, gamma)
+        xtvx = X.T @ vx
+        beta = np.linalg.solve(xtvx, vx.T @ y)
+        r = y - X @ beta
+        sigma2 = float(r @ vinv_dot(r, gamma)) / (n - p)
+        return beta, xtvx, sigma2
+
+    def neg_reml(log_gamma: float) -> float:
+        gamma = float(np.exp(log_gamma))
+        _, xtvx, sigma2 = fit(gamma)
+        if sigma2 <= 0:
+            return np.inf
+        logdet_v = float(np.sum(np.log1p(sizes * gamma)))
+        return 0.5 * ((n - p) * np.log(sigma2) + logdet_v + np.linalg.slogdet(xtvx)[1])
+
+    res = minimize_scalar(neg_reml, bounds=(-20.0, 10.0), method="bounded", options={"xatol": 1e-10})
+    gamma = float(np.exp(res.x))
+    beta, xtvx, sigma2 = fit(gamma)
+    if not sigma2 > 0:
+        return MixedModel(group_a, group_b, m, n, nan, nan, nan, nan, nan, nan, "no residual variance")
+    cov = sigma2 * np.linalg.inv(xtvx)
+    effect, se = float(beta[1]), float(np.sqrt(cov[1, 1]))
+    z = effect / se
+    return MixedModel(group_a, group_b, m, n, effect, se, float(2 * norm.sf(abs(z))),
+                      float(2 * tdist.sf(abs(z), m - 2)), gamma * sigma2, sigma2)

@@ -124,6 +124,11 @@ def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smo
                      f"(difference {_fmt(t.difference)}), {'exact' if t.exact else 'Monte-Carlo'} permutation test "
                      f"over {t.n_permutations} relabellings of {t.n_a}+{t.n_b} animals: p = {_fmt(t.p)}"
                      + (f" ({t.reason})" if t.reason else ""))
+    for mm in out.repeated.mixed:
+        lines.append(f"- random-intercept model (value ~ group + bin + (1 | animal), REML) on {mm.n_units} animals / "
+                     f"{mm.n_obs} animal-bins: {mm.group_b} - {mm.group_a} = {_fmt(mm.effect)} (SE {_fmt(mm.se)}), "
+                     f"p = {_fmt(mm.p_t)} (t, {mm.n_units - 2} df; Wald z p = {_fmt(mm.p_z)}); variance between "
+                     f"animals {_fmt(mm.var_unit)}, within {_fmt(mm.var_resid)}" + (f" ({mm.reason})" if mm.reason else ""))
     for e in out.repeated.time_effects:
         lines.append(f"- change over time within {e.group or '(no group)'}: Friedman chi2 = {_fmt(e.statistic)}, "
                      f"p = {_fmt(e.p)} ({e.n_units} animals x {e.n_bins} bins)" + (f"; {e.reason}" if e.reason else ""))

@@ -81,3 +81,34 @@ def test_repeated_measures_group_and_time_effects():
     assert eff["vehicle"].statistic == pytest.approx(ref.statistic) and eff["vehicle"].p == pytest.approx(ref.pvalue)
     one = repeated_measures(_binned().query("animal in ['m0', 'm3']"))
     assert all(np.isnan(e.p) and e.reason for e in one.time_effects)
+
+
+def test_random_intercept_model_matches_statsmodels():
+    import warnings
+
+    import statsmodels.formula.api as smf
+
+    from mgs_core.analysis.groups import random_intercept
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(7):
+        g = "vehicle" if i < 3 else "analgesic"
+        u = rng.normal(0, 0.7)
+        for b in range(6):
+            if rng.random() < 0.15:
+                continue  # unbalanced: some animal-bins without scored frames
+            rows.append(("s", f"m{i}", b, g, (5 if g == "vehicle" else 3) + 0.2 * b + u + rng.normal(0, 0.5)))
+    d = pd.DataFrame(rows, columns=["source", "animal", "bin", "group", "mean_score_0_9"])
+    r = random_intercept(d, "analgesic", "vehicle")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = smf.mixedlm("mean_score_0_9 ~ C(group, Treatment('analgesic')) + C(bin)", d,
+                          groups=d["animal"]).fit(reml=True)
+    assert r.effect == pytest.approx(ref.params.iloc[1], abs=1e-5)
+    assert r.se == pytest.approx(ref.bse.iloc[1], rel=2e-3)
+    assert r.var_unit == pytest.approx(ref.cov_re.iloc[0, 0], rel=1e-4)
+    assert r.var_resid == pytest.approx(ref.scale, rel=1e-4)
+    assert r.p_t > r.p_z  # the t reference with n_units - 2 df is the more conservative one
+    few = random_intercept(d[d["animal"].isin(["m0", "m3"])], "analgesic", "vehicle")
+    assert np.isnan(few.effect) and "3 animals" in few.reason
