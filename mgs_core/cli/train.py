@@ -1,0 +1,139 @@
+"""`mgs train seg` / `mgs train score`: train the segmentation U-Net or the orbital-tightening regressor."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        w = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"widths must be comma-separated integers, got {text!r}") from None
+    if len(w) < 2 or min(w) < 1:
+        raise argparse.ArgumentTypeError("widths need at least two positive integers, e.g. 12,24,48,96")
+    return w
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train the segmentation U-Net or the orbital-tightening regressor",
+                              description="Train a network on a labelled dataset folder (docs/dataset.md).")
+    sub = p.add_subparsers(dest="train_what", metavar="WHAT")
+
+    s = sub.add_parser("seg", help="train the 4-class U-Net (background, animal, ears, eyes)",
+                       description="Adam + warm-up/cosine, weighted cross-entropy + soft Dice, augmentation. Saves "
+                                   "the checkpoint after every epoch; --resume continues an interrupted run.")
+    s.add_argument("--data", required=True, help="training dataset folder (with masks)")
+    s.add_argument("--val", help="validation dataset folder (reports eye IoU each epoch)")
+    s.add_argument("--out", required=True, help="checkpoint to write, e.g. runs/seg.pt")
+    s.add_argument("--epochs", type=int, default=10)
+    s.add_argument("--batch", type=int, default=16)
+    s.add_argument("--lr", type=float, default=3e-3)
+    s.add_argument("--widths", type=_widths, default=(12, 24, 48, 96), help="channels per level (default 12,24,48,96)")
+    s.add_argument("--input-size", type=int, default=128, help="U-Net input side in px (crops are 256; default 128)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--resume", action="store_true", help="continue from OUT.state.pt when present")
+    s.add_argument("--note", default="", help="training-data statement for the model card")
+    s.set_defaults(func=run_seg)
+
+    r = sub.add_parser("score", help="train the paper's Table 1 regressor (paper's recipe by default)",
+                       description="Default = the paper: rotation +-30 deg, 60x60 window, random 50x50 sub-crop, "
+                                   "inverse-frequency sampling, SGD lr 0.001 momentum 0.9, batch 32, 35 epochs, MSE.")
+    r.add_argument("--data", required=True, help="training dataset folder (visible-eye rows are used)")
+    r.add_argument("--out", required=True, help="checkpoint to write, e.g. runs/score.pt")
+    r.add_argument("--recipe", choices=["paper", "improved"], default="paper")
+    r.add_argument("--epochs", type=int)
+    r.add_argument("--batch", type=int)
+    r.add_argument("--lr", type=float)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--pretrain", choices=["none", "cifar10"], default="none",
+                   help="cifar10: pretrain with a 10-way head on a local CIFAR-10 copy, then transfer the convs")
+    r.add_argument("--cifar-dir", help="local cifar-10-batches-py folder (nothing is downloaded)")
+    r.add_argument("--pretrain-epochs", type=int, default=5)
+    r.add_argument("--pretrain-limit", type=int, help="use only the first N CIFAR-10 images")
+    r.add_argument("--note", default="", help="training-data statement for the model card")
+    r.set_defaults(func=run_score)
+
+    rel = sub.add_parser("release", help="copy trained checkpoints into shipped weights with held-out metrics",
+                         description="Write DEST/seg.pt and DEST/score.pt (+ .card.json/.card.md) from trained "
+                                     "checkpoints, adding the metrics of `mgs evaluate --json` on a held-out set.")
+    rel.add_argument("--seg", required=True)
+    rel.add_argument("--score", required=True)
+    rel.add_argument("--eval", required=True, help="JSON from `mgs evaluate --data TEST --json ...`")
+    rel.add_argument("--cv", action="append", default=[], help="JSON(s) from `mgs evaluate --folds K` (repeatable)")
+    rel.add_argument("--test-set", default="", help="how the held-out set was made (e.g. the synth command)")
+    rel.add_argument("--dest", required=True, help="destination folder, e.g. mgs_core/weights")
+    rel.set_defaults(func=run_release)
+    p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
+
+
+def _load(path: str):
+    from mgs_core.io.dataset import load_dataset
+
+    print(f"reading {path} ...", file=sys.stderr, flush=True)
+    return load_dataset(path)
+
+
+def run_seg(args: argparse.Namespace) -> int:
+    from mgs_core.errors import InputError
+    from mgs_core.train.data import seg_arrays
+    from mgs_core.train.progress import print_progress
+    from mgs_core.train.provenance import command_line, provenance
+    from mgs_core.train.seg import SegConfig, train_seg
+
+    div = 2 ** (len(args.widths) - 1)
+    if args.input_size % div:
+        raise InputError(f"--input-size {args.input_size} must be divisible by {div} for {len(args.widths)} levels")
+    if args.epochs < 1 or args.batch < 1:
+        raise InputError("--epochs and --batch must be at least 1")
+    ds = _load(args.data)
+    train = seg_arrays(ds, args.input_size)
+    val = seg_arrays(_load(args.val), args.input_size) if args.val else None
+    cfg = SegConfig(widths=args.widths, input_size=args.input_size, epochs=args.epochs, batch=args.batch, lr=args.lr,
+                    seed=args.seed, threads=args.threads)
+    card = {"name": "segmentation U-Net", **provenance(args.seed, args.data, len(train.images), args.note,
+                                                              command_line(args, ("train", "seg")))}
+    _, res = train_seg(train, val, args.out, cfg, resume=args.resume, card=card, progress=print_progress)
+    iou = f", val IoU per class {['%.3f' % v for v in res.val_iou]}" if res.val_iou else ""
+    print(f"saved {args.out} after {res.epochs} epochs{iou}")
+    return 0
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from mgs_core.errors import InputError
+    from mgs_core.train.cifar import conv_weights, pretrain_cifar10
+    from mgs_core.train.data import patch_source
+    from mgs_core.train.progress import print_progress
+    from mgs_core.train.provenance import command_line, provenance
+    from mgs_core.train.score import recipe_config, train_score
+
+    if args.pretrain == "cifar10" and not args.cifar_dir:
+        raise InputError("--pretrain cifar10 needs --cifar-dir pointing at a local cifar-10-batches-py folder")
+    cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
+                        threads=args.threads)
+    if cfg.epochs < 1 or cfg.batch < 2:
+        raise InputError("--epochs must be at least 1 and --batch at least 2")
+    src = patch_source(_load(args.data))
+    init = None
+    if args.pretrain == "cifar10":
+        print("pretraining on CIFAR-10 ...", file=sys.stderr, flush=True)
+        net, _ = pretrain_cifar10(args.cifar_dir, epochs=args.pretrain_epochs, seed=args.seed,
+                                  limit=args.pretrain_limit, threads=args.threads, progress=print_progress)
+        init = conv_weights(net)
+    card = {"name": "orbital-tightening regressor (paper Table 1)",
+            **provenance(args.seed, args.data, len(src), args.note, command_line(args, ("train", "score"))),
+            "pretraining": f"CIFAR-10 from {args.cifar_dir}" if init else "none"}
+    _, res = train_score(src, args.out, cfg, init_features=init, card=card, progress=print_progress)
+    print(f"saved {args.out}: {res.n_train} visible-eye items, recipe {cfg.recipe}, final loss "
+          f"{res.history[-1].loss:.4f}")
+    return 0
+
+
+def run_release(args: argparse.Namespace) -> int:
+    from mgs_core.train.release import release_weights
+
+    seg, score = release_weights(args.seg, args.score, args.eval, args.dest, args.cv, args.test_set)
+    print(f"wrote {seg} and {score} (+ cards)")
+    return 0

@@ -1,0 +1,51 @@
+"""Turn trained checkpoints into the shipped default weights: copy them with the held-out metrics in their cards.
+
+The checkpoint format is unchanged (``save_checkpoint`` rewrites ``NAME.pt`` + ``NAME.card.json`` + ``NAME.card.md``);
+only the card grows: ``held_out_metrics`` (full-pipeline evaluation on a synthetic test set never used in
+training), optional ``cross_validation`` summaries, and a plain statement of what the model was trained on.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mgs_core.models import load_checkpoint, save_checkpoint
+
+SYNTHETIC_STATEMENT = (
+    "Trained ONLY on synthetic images from the MGS Live procedural renderer (mgs_core/synth), never on real mice. "
+    "Accuracy on real footage is unknown; treat scores on real videos as unvalidated until checked against "
+    "human MGS raters (mgs keyframes + mgs agree)."
+)
+SEG_KEYS = ("n", "iou_eye", "iou_animal", "iou_ears", "iou_background", "eye_err_px_median", "eye_err_px_p95",
+            "eye_visible_precision", "eye_visible_recall", "eye_visible_f1")
+SCORE_KEYS = ("n", "n_scored", "mae", "rmse", "bias", "loa_low", "loa_high", "pearson_r", "icc", "baseline")
+
+
+def _pick(d: dict, keys) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items() if k in keys}
+
+
+def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, dest: str | Path,
+                    cv_jsons: list[str | Path] = (), test_set: str = "", extra: dict | None = None) -> tuple[Path, Path]:
+    """Write ``dest/seg.pt`` and ``dest/score.pt`` (+ cards) with the held-out metrics from ``eval_json``."""
+    metrics = json.loads(Path(eval_json).read_text())
+    cvs = [json.loads(Path(p).read_text()) for p in cv_jsons]
+    dest = Path(dest)
+    common = {"trained_on": SYNTHETIC_STATEMENT, "held_out_test_set": test_set or str(metrics.get("data", "")),
+              **(extra or {})}
+    seg_model, seg_card = load_checkpoint(seg, kind="unet")
+    score_model, score_card = load_checkpoint(score, kind="orbital")
+    out = []
+    for model, card, keys, name in ((seg_model, seg_card, SEG_KEYS, "seg.pt"), (score_model, score_card, SCORE_KEYS,
+                                                                                   "score.pt")):
+        card = {k: v for k, v in card.items() if k not in ("path", "sha256", "kind", "model_args", "parameters")}
+        card.update(common)
+        card["held_out_metrics"] = _pick(metrics, keys)
+        if name == "score.pt":
+            card["held_out_metrics"]["note"] = "full pipeline: eye found by the shipped U-Net, patch at the found eye"
+            if cvs:
+                card["cross_validation"] = [
+                    {k: c.get(k) for k in ("data", "recipe", "folds", "n", "mae", "rmse", "bias", "icc", "pearson_r")}
+                    | {"baseline_mae": c.get("baseline", {}).get("mae")} for c in cvs]
+        out.append(save_checkpoint(model, dest / name, card))
+    return out[0], out[1]

@@ -1,0 +1,65 @@
+import json
+
+import pytest
+
+from mgs_core.cli import main
+from mgs_core.io.dataset import LabelledSample, save_dataset
+from mgs_core.models import load_checkpoint
+
+from .train_fixtures import make_items
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ds")
+    samples = [LabelledSample(it.image, it.mask, it.eye_x, it.eye_y, it.eye_visible,
+                              it.score if it.eye_visible else None) for it in make_items(16, seed=7, invisible_every=5)]
+    save_dataset(root, samples)
+    return root
+
+
+def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
+    seg, score = tmp_path / "seg.pt", tmp_path / "score.pt"
+    assert main(["train", "seg", "--data", str(tiny_dataset), "--val", str(tiny_dataset), "--out", str(seg),
+                 "--epochs", "1", "--batch", "8", "--widths", "4,8,16", "--input-size", "64", "--seed", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "val eye IoU" in err and "ETA" in err
+    assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(score), "--epochs", "2",
+                 "--batch", "4", "--seed", "3"]) == 0
+    _, card = load_checkpoint(score, kind="orbital")
+    assert card["seed"] == 3 and card["command"].startswith("mgs train score") and "code_version" in card
+    assert card["training"]["recipe"] == "paper"
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--score", str(score), "--json",
+                 str(out), "--backend", "torch", "--predictions", str(tmp_path / "pred.csv")]) == 0
+    d = json.loads(out.read_text())
+    assert d["mode"] == "pipeline" and d["n"] == 16 and "iou_eye" in d and "baseline" in d
+    assert d["baseline"]["prediction"] == pytest.approx(card["train_score_mean"])
+    assert (tmp_path / "pred.csv").read_text().startswith("row,")
+    dest = tmp_path / "weights"
+    assert main(["train", "release", "--seg", str(seg), "--score", str(score), "--eval", str(out),
+                 "--dest", str(dest)]) == 0
+    _, rcard = load_checkpoint(dest / "score.pt", kind="orbital")
+    assert "never on real mice" in rcard["trained_on"] and "mae" in rcard["held_out_metrics"]
+    assert (dest / "seg.card.md").is_file()
+
+
+def test_evaluate_folds(tiny_dataset, tmp_path):
+    out = tmp_path / "cv.json"
+    assert main(["evaluate", "--data", str(tiny_dataset), "--folds", "3", "--epochs", "1", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["mode"] == "cv" and d["folds"] == 3 and d["n"] == 12
+
+
+def test_bad_input_is_one_line_error(tmp_path, capsys, tiny_dataset):
+    assert main(["evaluate", "--data", str(tmp_path / "nope")]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tiny_dataset), "--folds", "99"]) == 2
+    assert "--folds" in capsys.readouterr().err
+    assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(tmp_path / "s.pt"),
+                 "--pretrain", "cifar10"]) == 2
+    assert "--cifar-dir" in capsys.readouterr().err
+    (tmp_path / "notckpt.pt").write_bytes(b"garbage")
+    assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(tmp_path / "notckpt.pt"),
+                 "--score", str(tmp_path / "notckpt.pt")]) == 2
+    assert "checkpoint" in capsys.readouterr().err
