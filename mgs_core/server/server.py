@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +86,10 @@ class InferenceServer:
         config.validate()
         self.runner = runner
         self.config = config
-        self.info = runner.info()
+        info = runner.info()
+        # model cards go to clients without the server's file paths (the sha256 identifies the weights)
+        self.info = replace(info, seg_model={k: v for k, v in info.seg_model.items() if k != "path"},
+                            score_model={k: v for k, v in info.score_model.items() if k != "path"})
         self.model_id = protocol.model_id(self.info)
         self.limits = Limits(roi_size=self.info.roi_size, max_rois=config.max_rois)
         self._stop = threading.Event()

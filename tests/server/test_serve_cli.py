@@ -55,4 +55,5 @@ def test_mgs_serve_matches_local_runner(tmp_path):
             info = remote.info()
             assert info.backend == "zmq" and info.roi_size == 256
             assert info.seg_model["sha256"] == local.info().seg_model["sha256"]
+            assert "path" not in info.seg_model and "path" not in info.score_model  # no server paths leak
         assert proc.stop() == 0
