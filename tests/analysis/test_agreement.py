@@ -96,3 +96,18 @@ def test_weighted_kappa_missing_and_degenerate():
     assert np.isnan(weighted_kappa([1, 1, 1], [1, 1, 1]))
     with pytest.raises(ValueError):
         weighted_kappa([0, 3], [0, 1])
+
+
+def test_icc_edge_cases_agree_with_pingouin():
+    import warnings
+
+    for x in (np.full((5, 2), 4.0), np.column_stack([np.ones(5), 2 * np.ones(5)])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = _pingouin_icc(x)
+        for kind, label in (("2,1", "ICC(A,1)"), ("3,1", "ICC(C,1)")):
+            ours, theirs = icc(x, kind).value, ref.loc[label, "ICC"]
+            assert (np.isnan(ours) and np.isnan(theirs)) or ours == pytest.approx(theirs, abs=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(cohen_kappa_score([1, 1, 1], [1, 1, 1], weights="linear"))
