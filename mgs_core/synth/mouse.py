@@ -78,7 +78,7 @@ def random_look(rng: np.random.Generator, greyscale: bool = False) -> MouseLook:
     if greyscale:
         base = base * rng.uniform(1.5, 4.0)
     base = np.clip(base, 0.0, 0.6)
-    ear = np.clip(base * rng.uniform(1.4, 2.4) + np.array([0.05, 0.02, 0.02]) * rng.uniform(0, 1.5), 0, 1)
+    ear = np.clip(base * rng.uniform(1.4, 2.4) + np.array([0.05, 0.02, 0.02]) * rng.uniform(0, 1.5), 0, 0.5)
     paw = np.clip(np.array([0.55, 0.38, 0.36]) * rng.uniform(0.5, 1.1), 0, 1)
     return MouseLook(
         fur_rgb=tuple(float(c) for c in base), ear_rgb=tuple(float(c) for c in ear),
