@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=540)
     ap.add_argument("--bin", default=None, help="bin length (default: a tenth of the recording)")
     ap.add_argument("--work", default=None, help="working folder (default: a temporary folder)")
+    ap.add_argument("--seg", default=None, help="segmentation checkpoint (default: shipped weights)")
+    ap.add_argument("--score-model", default=None, help="score checkpoint (default: shipped weights)")
     args = ap.parse_args(argv)
 
     import pandas as pd
@@ -49,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     from mgs_core.io.results import load_scores
     from mgs_core.models.checkpoint import default_weight_paths
 
-    missing = [str(p) for p in default_weight_paths() if not p.is_file()]
+    wanted = [Path(args.seg) if args.seg else default_weight_paths()[0],
+              Path(args.score_model) if args.score_model else default_weight_paths()[1]]
+    missing = [str(p) for p in wanted if not p.is_file()]
     if missing:
         print(f"trained weights missing ({', '.join(missing)}): train or fetch them first", file=sys.stderr)
         return 2
@@ -60,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     _mgs("synth", "video", "--out", str(video), "--seconds", f"{args.seconds:g}", "--mice", str(args.mice),
          "--seed", str(args.seed), "--fps", f"{args.fps:g}", "--width", str(args.width), "--height", str(args.height))
     t1 = time.perf_counter()
-    _mgs("score", str(video), "--rois", str(work / "recovery.rois.json"), "--out", str(work / "scores"), "--quiet")
+    _mgs("score", str(video), "--rois", str(work / "recovery.rois.json"), "--out", str(work / "scores"), "--quiet",
+         "--seg", str(wanted[0]), "--score-model", str(wanted[1]))
     t2 = time.perf_counter()
     model = load_scores(work / "scores" / "recovery.csv")
     truth = pd.read_csv(work / "recovery.truth.csv", dtype={"roi": str, "animal": str, "group": str})
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {a.animal} | {a.group} | {a.n_bins} | {a.r:.3f} |")
     ok_r = res.min_r >= 0.9
     ok_g = res.model_leading_group == res.truth_higher_group and res.model_leading_group != ""
+    print(f"scored frames: {int(model['score'].notna().sum())} of {len(model)} mouse-frames; "
+          f"truth has a visible eye in {int(truth['eye_visible'].sum())}")
     print(f"\nmin r = {res.min_r:.3f} ({'>= 0.9' if ok_r else '< 0.9: FAIL'})")
     print(f"planted higher group: {res.truth_higher_group}; model comparison points at: {res.model_leading_group} "
           f"(Mann-Whitney on animal means, p = {res.model_p:.3g}) -> {'agree' if ok_g else 'FAIL'}")
