@@ -4,7 +4,8 @@ Files (see docs/analysis.md):
 
 * key file (``key.csv`` from ``mgs keyframes``): needs ``image`` and ``model_score_0_9``; other columns are kept.
 * rater file (one per human, e.g. filled-in ``rater_template.csv``): columns ``image`` and ``score``; one row per
-  key image, each image exactly once. Scores are 0-9 (decimals allowed) by default, or whole numbers 0/1/2 with
+  key image, each image exactly once. Comma- or semicolon-separated, with or without a spreadsheet's byte-order
+  mark; a decimal comma ("4,5") is accepted. Scores are 0-9 (decimals allowed) by default, or whole numbers 0/1/2 with
   ``scale="mgs012"``. Any missing image, unknown image, blank or off-scale score or duplicate row raises
   :class:`~mgs_core.errors.InputError` naming the file and the row (row numbers count the header as row 1).
 
@@ -102,7 +103,8 @@ def load_rater(path: str | Path, key_images, scale: str = SCALE_0_9) -> pd.Serie
     if not path.is_file():
         raise InputError(f"rater file {path} does not exist")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # utf-8-sig: spreadsheets often write a byte-order mark; sep=None sniffs "," or ";" (European Excel)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python", encoding="utf-8-sig")
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{path.name} is not a readable CSV ({exc})") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
@@ -126,6 +128,8 @@ def load_rater(path: str | Path, key_images, scale: str = SCALE_0_9) -> pd.Serie
         seen[image] = row
         if not raw:
             raise InputError(f"{where}: no score for {image!r}")
+        if raw.count(",") == 1 and "." not in raw:
+            raw = raw.replace(",", ".")  # decimal comma
         try:
             v = float(raw)
         except ValueError:

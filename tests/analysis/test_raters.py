@@ -90,3 +90,9 @@ def test_constant_rater_gives_nan_with_reason_not_a_crash(tmp_path, key):
     (p,) = res.model_vs_rater
     assert np.isnan(p.r)
     assert np.isfinite(p.icc_2_1.value)  # model varies, so the ICC is defined (and low)
+
+
+def test_spreadsheet_exports_are_accepted(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_bytes("\ufeffimage;score\r\nkf_0001.png;4,5\r\nkf_0002.png;7\r\n".encode("utf-8"))
+    assert load_rater(p, IMAGES[:2]).tolist() == [4.5, 7.0]
