@@ -31,6 +31,14 @@ class AnalysisOutputs:
     repeated: RepeatedMeasures
 
 
+def _stamp() -> str:
+    from datetime import datetime
+
+    from mgs_core import __version__
+
+    return f"Generated {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} by MGS Live {__version__}."
+
+
 def _pyplot():
     import matplotlib
 
@@ -99,7 +107,7 @@ def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smo
     out_dir = Path(out_dir)
     _plot_curves(out.frames, out.bins, out_dir / "curves.png")
     _html_chart(out.bins, out_dir / "curves.html")
-    lines = ["# MGS Live score analysis", "", PROVENANCE, "",
+    lines = ["# MGS Live score analysis", "", _stamp(), "", PROVENANCE, "",
              f"- Results: {', '.join(sources)}",
              f"- Time bins: {bin_s:g} s; smoothing for the per-frame curves: {smoothing.label()} (over scored frames "
              "only; bins and summaries use the raw scores)",
@@ -192,7 +200,7 @@ def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, r
     cols = ["b", "n", "mae", "pearson_r", "icc_2_1", "icc_3_1", "ba_bias", "ba_loa_low", "ba_loa_high",
             "kappa_linear_0_2", "kappa_quadratic_0_2"]
     mv = pd.DataFrame([p.row() for p in rep.model_vs_rater])[cols].rename(columns={"b": "human"})
-    lines = ["# Model vs blinded human scoring: agreement report", "", PROVENANCE, "",
+    lines = ["# Model vs blinded human scoring: agreement report", "", _stamp(), "", PROVENANCE, "",
              f"- Key file: {key_name}; {len(rep.ratings)} images", f"- Rater files: {', '.join(rater_files)}",
              f"- Scale of the statistics: {scale_txt}", f"- Scale conversion: {rep.conversion.describe()}",
              "- ICC(2,1): two-way random, absolute agreement, single rater; ICC(3,1): two-way mixed, consistency. "
