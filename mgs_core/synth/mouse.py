@@ -66,9 +66,17 @@ class DrawnMouse:
     bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 of the silhouette
 
 
-def random_look(rng: np.random.Generator, greyscale: bool = False) -> MouseLook:
-    """Mostly black C57BL/6 coats, a few dark-grey or brown ones; lighter fur under IR-like greyscale light."""
-    kind = rng.choice(3, p=[0.8, 0.1, 0.1])
+COATS = ("black", "grey", "brown")
+
+
+def random_look(rng: np.random.Generator, greyscale: bool = False, coat: str | None = None) -> MouseLook:
+    """Mostly black C57BL/6 coats, a few dark-grey or brown ones; lighter fur under IR-like greyscale light.
+
+    ``coat`` forces one of COATS (the random draws are the same either way, so other traits do not change).
+    """
+    kind = int(rng.choice(3, p=[0.8, 0.1, 0.1]))
+    if coat is not None:
+        kind = COATS.index(coat)
     if kind == 0:
         base = np.array([0.055, 0.05, 0.048]) * rng.uniform(0.7, 1.6)
     elif kind == 1:
@@ -134,7 +142,9 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
     t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     bx, by = -0.1 + 0.37 * np.cos(t), 0.19 * np.sin(t)
     top = by < 0
-    by = np.where(top, by * (1.0 + look.hump * np.clip(1 - ((bx + 0.2) / 0.3) ** 2, 0, 1)), by)
+    # pear-shaped: shoulders lower than the haunch, a flatter belly, and a hunched back
+    shoulder = 1.0 - 0.28 * np.clip((bx + 0.05) / 0.32, 0, 1) ** 1.3
+    by = np.where(top, by * shoulder * (1.0 + look.hump * np.clip(1 - ((bx + 0.2) / 0.3) ** 2, 0, 1)), by * 0.9)
     body = body_pts(np.stack([bx, by], 1))
     # Head: an egg tapering to the snout, the snout tip slightly below the head axis.
     hx_, hy_ = 0.12 + 0.21 * np.cos(t), 0.125 * np.sin(t)
@@ -145,6 +155,7 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
     # Feet and tail.
     hind = body_pts(paint.ellipse_points(-0.24, 0.18, 0.09, 0.03, -0.1, 20))
     fore = body_pts(paint.ellipse_points(0.16, 0.17, 0.045, 0.025, 0.0, 16))
+    foreleg = body_pts(paint.ellipse_points(0.145, 0.125, 0.035, 0.055, 0.2, 16))
     s = np.linspace(0, 1, 16)
     curl = pose.tail_curl
     tx = -0.44 - 0.38 * s + 0.2 * abs(curl) * s ** 2
@@ -169,9 +180,9 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
         whiskers.append(head_pts(np.stack([wxs, wys], 1)))
     groom = []
     if pose.hidden == "grooming":
-        groom = [head_pts(paint.ellipse_points(EYE_AT[0] + 0.01, EYE_AT[1] + 0.01, 0.085, 0.07, 0.4, 20)),
-                 head_pts(paint.ellipse_points(EYE_AT[0] + 0.05, EYE_AT[1] + 0.05, 0.07, 0.06, -0.2, 20)),
-                 body_pts(paint.ellipse_points(0.2, 0.05, 0.06, 0.13, -0.5, 20))]
+        groom = [body_pts(paint.ellipse_points(0.2, 0.06, 0.045, 0.12, -0.5, 20)),
+                 head_pts(paint.ellipse_points(EYE_AT[0] + 0.04, EYE_AT[1] + 0.06, 0.05, 0.045, -0.2, 20)),
+                 head_pts(paint.ellipse_points(EYE_AT[0] + 0.005, EYE_AT[1] + 0.005, 0.062, 0.052, 0.4, 20))]
     eye = None
     if pose.hidden == "":
         c = head_pts(EYE_AT[None, :])[0]
@@ -181,7 +192,7 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
         u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
         length = EYE_LENGTH * look.eye_scale * pose.length * hs
         eye = EyeGeometry(float(c[0]), float(c[1]), float(u[0]), float(u[1]), float(v[0]), float(v[1]), float(length))
-    return _Shapes([body, neck, head, hind, fore], [hind, fore], tail, ears_far, ear_near, ear_inner, nose,
+    return _Shapes([body, neck, head, foreleg, hind, fore], [hind, fore], tail, ears_far, ear_near, ear_inner, nose,
                    whiskers, groom, eye, lin, lin @ head_m)
 
 
@@ -228,10 +239,17 @@ TextureCache = _TextureCache
 
 
 def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLook, score: float | None,
-               cache: TextureCache | None = None) -> DrawnMouse:
-    """Draw one mouse into ``img`` (float RGB 0-1) and ``lab``; returns its truth (eye in canvas pixels)."""
+               cache: TextureCache | None = None, box: tuple[int, int, int, int] | None = None) -> DrawnMouse:
+    """Draw one mouse into ``img`` (float RGB 0-1) and ``lab``; returns its truth (eye in canvas pixels).
+
+    With ``box`` (x, y, w, h) the tail bends along the walls instead of passing through them.
+    """
     h, w = img.shape[:2]
     sh = _shapes(pose, look)
+    if box is not None:
+        bx, by, bw, bh = box
+        tail = np.stack([np.clip(sh.tail[:, 0], bx + 3, bx + bw - 3), np.clip(sh.tail[:, 1], by + 3, by + bh - 3)], 1)
+        sh = replace(sh, tail=tail)
     fur = np.asarray(look.fur_rgb, np.float32)
     ear = np.asarray(look.ear_rgb, np.float32)
     # Far ear sits behind the head.
@@ -272,7 +290,9 @@ def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLoo
     for wpts in sh.whiskers:
         paint.stroke(img, wpts, (0.6, 0.58, 0.55), 1.0, alpha=look.whiskers * min(1.0, pose.length / 250))
     if sh.groom:
-        paint.fill(img, sh.groom, np.asarray(look.paw_rgb, np.float32) * 0.7 + fur * 0.3, blur=0.6)
+        for k, poly in enumerate(sh.groom):  # forearm in fur, then the paws (pinkish-dark) over the face
+            col = fur * 1.1 if k == 0 else np.asarray(look.paw_rgb, np.float32) * 0.45 + fur * 0.55
+            paint.fill(img, [poly], col, blur=0.6)
         paint.label(lab, sh.groom, 1)
     if sh.eye is None or score is None:
         return DrawnMouse(False, None, None, None, None, bbox)

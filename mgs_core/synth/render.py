@@ -80,8 +80,9 @@ def render_scene(width: int, height: int, specs: list[MouseSpec], style: SceneSt
         draw_box_back(img, b, style, rng)
     cache = cache or TextureCache()
     drawn: list[DrawnMouse] = []
-    for s in specs:
-        drawn.append(draw_mouse(img, lab, s.pose, s.look, s.score if s.pose.hidden == "" else None, cache))
+    for i, s in enumerate(specs):
+        box = boxes[i] if len(boxes) == len(specs) else None
+        drawn.append(draw_mouse(img, lab, s.pose, s.look, s.score if s.pose.hidden == "" else None, cache, box))
     for b in boxes:
         draw_box_front(img, b, style, rng)
     image = apply_camera(img, style, rng)

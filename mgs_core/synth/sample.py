@@ -18,7 +18,7 @@ MAX_VIDEO_BYTES = 3_000_000
 
 def make_sample_data(out_dir: str | Path, workers: int = 2, seconds: float = 10.0, labelled: int = 120) -> Path:
     out = Path(out_dir)
-    crf = 28
+    crf = 20
     while True:
         v = make_video(out / "demo.mp4", seconds=seconds, mice=4, seed=VIDEO_SEED, width=1920, height=1080,
                        fps=30.0, crf=crf, progress=stderr_progress(f"demo.mp4 (crf {crf})"))

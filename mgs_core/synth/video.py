@@ -57,7 +57,7 @@ def plan_animals(rng: np.random.Generator, boxes, seconds: float) -> list[Animal
     plans = []
     for i, b in enumerate(boxes):
         group = GROUPS[i % 2]
-        look = random_look(rng)
+        look = random_look(rng, coat="black")  # the paper's strain: black C57BL/6
         base = random_pose(rng, b[2] * rng.uniform(0.7, 0.84))
         plans.append(AnimalPlan(
             roi=Roi(f"box{i + 1}", *b, animal=f"m{i + 1}", group=group), look=look,
@@ -163,7 +163,7 @@ def make_video(out: str | Path, seconds: float, mice: int, seed: int, width: int
                                  facing=p.facing, tail_curl=p.tail(t), hidden=hidden)
                 pose = place_in_box(pose, p.look, b, rng, fx=float(np.clip(p.fx(t), 0.0, 1.0)))
                 score = p.curve(t)
-                d = draw_mouse(img, lab, pose, p.look, score if hidden == "" else None, cache)
+                d = draw_mouse(img, lab, pose, p.look, score if hidden == "" else None, cache, b)
                 vis = d.eye_visible
                 rows.append([f, f"{t:.4f}", p.roi.id, p.roi.animal, p.roi.group, int(vis),
                              _fmt(d.eye_x if vis else None), _fmt(d.eye_y if vis else None),
