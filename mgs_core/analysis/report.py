@@ -172,8 +172,9 @@ def _plot_agreement(rep: AgreementReport, out_dir: Path) -> tuple[Path, Path]:
     fig.savefig(scatter, dpi=110)
     plt.close(fig)
     pairs = rep.model_vs_rater
-    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False, sharey=True)
     for ax, p in zip(axes[0], pairs):
+        ax.axhline(0.0, color="0.5", lw=0.8)
         ax.scatter(p.ba.mean, p.ba.diff, s=16, alpha=0.7)
         for y, style in ((p.ba.bias, "-"), (p.ba.loa_low, "--"), (p.ba.loa_high, "--")):
             if np.isfinite(y):
@@ -199,7 +200,11 @@ def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, r
     scale_txt = "continuous 0-9" if rep.scale == "0-9" else "classic MGS 0/1/2 (model scores converted)"
     cols = ["b", "n", "mae", "pearson_r", "icc_2_1", "icc_3_1", "ba_bias", "ba_loa_low", "ba_loa_high",
             "kappa_linear_0_2", "kappa_quadratic_0_2"]
-    mv = pd.DataFrame([p.row() for p in rep.model_vs_rater])[cols].rename(columns={"b": "human"})
+    mv = pd.DataFrame([p.row() for p in rep.model_vs_rater])
+    for c in ("icc_2_1", "icc_3_1"):
+        mv[c] = [f"{_fmt(v)} [{_fmt(lo, 2)}, {_fmt(hi, 2)}]" for v, lo, hi in
+                 zip(mv[c], mv[f"{c}_ci_low"], mv[f"{c}_ci_high"])]
+    mv = mv[cols].rename(columns={"b": "human", "icc_2_1": "icc_2_1 [95% CI]", "icc_3_1": "icc_3_1 [95% CI]"})
     lines = ["# Model vs blinded human scoring: agreement report", "", _stamp(), "", PROVENANCE, "",
              f"- Key file: {key_name}; {len(rep.ratings)} images", f"- Rater files: {', '.join(rater_files)}",
              f"- Scale of the statistics: {scale_txt}", f"- Scale conversion: {rep.conversion.describe()}",
