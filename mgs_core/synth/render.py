@@ -94,14 +94,14 @@ def render_scene(width: int, height: int, specs: list[MouseSpec], style: SceneSt
 
 
 def render_rack(width: int, height: int, k: int, seed: int, scores: list[float] | None = None) -> RenderedFrame:
-    """A random frame of a rack of ``k`` boxes (paper's red tent, mild camera). Deterministic for a seed."""
+    """A random frame of a rack of ``k`` boxes (paper's red tent, black mice, mild camera). Deterministic for a seed."""
     rng = np.random.default_rng(seed)
     boxes = rack_layout(width, height, k)
     style = random_style(rng, greyscale=False, mild=True)
     style = replace(style, background="red", bg_rgb=(0.78, 0.1, 0.13))
     specs = []
     for i, b in enumerate(boxes):
-        look = random_look(rng)
+        look = random_look(rng, coat="black")
         score = float(rng.uniform(0, 9)) if scores is None else float(scores[i])
         pose = random_pose(rng, b[2] * rng.uniform(0.68, 0.85))
         pose = place_in_box(pose, look, b, rng)
