@@ -6,15 +6,15 @@ import streamlit as st
 
 from app_support import sidebar
 
-st.set_page_config(page_title="MGS Live", page_icon="🐭", layout="wide")
+st.set_page_config(page_title="MGS Live", page_icon=":material/visibility:", layout="wide")
 
 PAGES = [
-    st.Page("pages/0_Home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/1_ROIs.py", title="Regions of interest", icon="🔲", url_path="rois"),
-    st.Page("pages/2_Live.py", title="Live scoring", icon="🎥", url_path="live"),
-    st.Page("pages/3_Batch.py", title="Batch scoring", icon="🗂️", url_path="batch"),
-    st.Page("pages/4_Curves.py", title="Score curves", icon="📈", url_path="curves"),
-    st.Page("pages/5_Evaluate.py", title="Model evaluation", icon="🧪", url_path="evaluate"),
+    st.Page("pages/0_Home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/1_ROIs.py", title="Regions of interest", icon=":material/crop_free:", url_path="rois"),
+    st.Page("pages/2_Live.py", title="Live scoring", icon=":material/videocam:", url_path="live"),
+    st.Page("pages/3_Batch.py", title="Batch scoring", icon=":material/video_library:", url_path="batch"),
+    st.Page("pages/4_Curves.py", title="Score curves", icon=":material/show_chart:", url_path="curves"),
+    st.Page("pages/5_Evaluate.py", title="Model evaluation", icon=":material/fact_check:", url_path="evaluate"),
 ]
 
 page = st.navigation(PAGES)

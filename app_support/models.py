@@ -8,6 +8,7 @@ must not be shared between threads, so each job gets its own (:func:`new_runner`
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -20,7 +21,10 @@ _KEY = "mgs_model"
 def model_choice() -> dict:
     """{'seg': path|None, 'score': path|None, 'label': str, 'server': address|None} (None = shipped / local)."""
     if _KEY not in st.session_state:
-        st.session_state[_KEY] = {"seg": None, "score": None, "label": "shipped weights", "server": None}
+        # MGS_SEG_WEIGHTS / MGS_SCORE_WEIGHTS / MGS_SERVER let a lab start the app on its own model or server.
+        seg, score = os.environ.get("MGS_SEG_WEIGHTS") or None, os.environ.get("MGS_SCORE_WEIGHTS") or None
+        st.session_state[_KEY] = {"seg": seg, "score": score, "server": os.environ.get("MGS_SERVER") or None,
+                                  "label": "weights set by the administrator" if seg or score else "shipped weights"}
     return st.session_state[_KEY]
 
 

@@ -28,7 +28,7 @@ st.subheader("Try it: score the sample video")
 demo = paths.data_dir() / "demo.mp4"
 st.caption(f"Scores the first few seconds of `{demo.name}` (a synthetic 4-mouse recording) with the active model.")
 seconds = st.select_slider("Seconds to score", options=[1, 2, 3, 5, 10], value=2, key="home_seconds")
-if st.button("▶ Run the demo", type="primary", key="home_demo", disabled=not demo.is_file()):
+if st.button("Run the demo", type="primary", key="home_demo", disabled=not demo.is_file()):
     runner, err = models.active_runner_or_error()
     if err:
         st.error(f"The model could not be loaded: {err}")

@@ -37,20 +37,19 @@ except MGSError as exc:
 
 table = roi_table.current(video, W, H)
 
-col_img, col_side = st.columns([3, 2], gap="large")
-with col_img:
-    event = st.altair_chart(charts.frame_with_brush(frame, table), on_select="rerun", key=f"roi_chart_{roi_table.version(video)}",
-                            width="content")
-    box = charts.brush_box(event, W, H)
-    st.caption(f"Frame {index} · {W} x {H} pixels · drag to draw; double-click the picture to clear the rectangle.")
-with col_side:
+event = st.altair_chart(charts.frame_with_brush(frame, table, width=820), on_select="rerun",
+                        key=f"roi_chart_{roi_table.version(video)}", width="content")
+box = charts.brush_box(event, W, H)
+st.caption(f"Frame {index} · {W} x {H} pixels · drag to draw; double-click the picture to clear the rectangle.")
+col_draw, col_auto = st.columns(2, gap="large")
+with col_draw:
     st.subheader("Drawn rectangle")
     if box is None:
         st.info("Drag on the picture to draw a rectangle.")
     else:
         x, y, w, h = box
         st.markdown(f"x **{x}**, y **{y}**, width **{w}**, height **{h}** (frame pixels)")
-        if st.button("➕ Add as a new ROI", type="primary", key="roi_add"):
+        if st.button("Add as a new ROI", type="primary", key="roi_add"):
             roi_table.replace(video, roi_table.add_box(table, box))
             st.rerun()
         if len(table):
@@ -58,6 +57,7 @@ with col_side:
             if st.button("Move ROI here", key="roi_move"):
                 roi_table.replace(video, roi_table.move_box(table, target, box))
                 st.rerun()
+with col_auto:
     st.subheader("Automatic proposal")
     st.caption("Finds the boxes/mice in this frame; edit the result afterwards.")
     if st.button("Propose ROIs", key="roi_propose"):
@@ -96,7 +96,7 @@ c1, c2 = st.columns(2)
 with c1:
     if roiset is not None and len(roiset):
         text = json.dumps(rois_to_dict(roiset), indent=2) + "\n"
-        st.download_button("⬇️ Download ROI file (.rois.json)", text, file_name=f"{video.stem}.rois.json",
+        st.download_button("Download ROI file (.rois.json)", text, file_name=f"{video.stem}.rois.json",
                            mime="application/json", key="roi_download")
         if st.button("Use these ROIs for scoring in this session", key="roi_use"):
             path = save_rois(roiset, state.work_dir("rois") / f"{video.stem}.rois.json")

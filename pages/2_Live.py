@@ -138,7 +138,7 @@ elif series is not None and series.frames:
     show(series, series.frames[-1])
     st.success(f"Stopped. {len(series.frames)} scored frames saved in this session; open **Score curves** to analyse "
                "them.")
-    st.download_button("⬇️ Download the live series (CSV)", series.table().to_csv(index=False),
+    st.download_button("Download the live series (CSV)", series.table().to_csv(index=False),
                        file_name=series.out_stem.name + ".csv", mime="text/csv", key="live_dl")
 else:
     st.info("Press **START** above. For a video file, scoring begins as soon as the first frames arrive.")

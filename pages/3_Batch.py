@@ -48,7 +48,7 @@ def rois_for(video: Path):
     return (load_rois(rf), rf) if rf is not None else (None, None)
 
 
-if st.button("▶ Score", type="primary", key="batch_run", disabled=not videos):
+if st.button("Score", type="primary", key="batch_run", disabled=not videos):
     runner, err = models.active_runner_or_error()
     if err:
         st.error(f"The model could not be loaded: {err}")
@@ -113,11 +113,11 @@ if results:
     with st.expander("All rows"):
         st.dataframe(df, hide_index=True, key="batch_rows")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("⬇️ CSV", Path(info["csv"]).read_bytes(), file_name=Path(info["csv"]).name, mime="text/csv",
+    d1.download_button("CSV", Path(info["csv"]).read_bytes(), file_name=Path(info["csv"]).name, mime="text/csv",
                        key="batch_dl_csv")
-    d2.download_button("⬇️ Parquet", Path(info["parquet"]).read_bytes(), file_name=Path(info["parquet"]).name,
+    d2.download_button("Parquet", Path(info["parquet"]).read_bytes(), file_name=Path(info["parquet"]).name,
                        mime="application/octet-stream", key="batch_dl_parquet")
     if info.get("annotated") and Path(info["annotated"]).is_file():
-        d3.download_button("⬇️ Annotated video", Path(info["annotated"]).read_bytes(),
+        d3.download_button("Annotated video", Path(info["annotated"]).read_bytes(),
                            file_name=Path(info["annotated"]).name, mime="video/mp4", key="batch_dl_video")
         st.video(info["annotated"])

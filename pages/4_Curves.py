@@ -43,7 +43,7 @@ for up in ups or []:
 if not files:
     st.info("No results chosen yet. Score the sample video now (every 5th frame, about a minute on a laptop), or use "
             "**Batch scoring** / **Live scoring** first.")
-    if st.button("▶ Score the sample video", type="primary", key="curves_sample",
+    if st.button("Score the sample video", type="primary", key="curves_sample",
                  disabled=not (paths.data_dir() / "demo.mp4").is_file()):
         runner, err = models.active_runner_or_error()
         if err:
@@ -136,9 +136,9 @@ if out.groups["group"].nunique() > 1:
 
 st.subheader("Downloads")
 d1, d2, d3 = st.columns(3)
-d1.download_button("⬇️ Per-animal summary (CSV)", animals.to_csv(index=False), "animals.csv", "text/csv", key="curves_dl_animals")
-d2.download_button("⬇️ Time bins (CSV)", out.bins.to_csv(index=False), "bins.csv", "text/csv", key="curves_dl_bins")
-d3.download_button("⬇️ This chart (HTML)", chart.to_html(), "curves_chart.html", "text/html", key="curves_dl_html")
+d1.download_button("Per-animal summary (CSV)", animals.to_csv(index=False), "animals.csv", "text/csv", key="curves_dl_animals")
+d2.download_button("Time bins (CSV)", out.bins.to_csv(index=False), "bins.csv", "text/csv", key="curves_dl_bins")
+d3.download_button("This chart (HTML)", chart.to_html(), "curves_chart.html", "text/html", key="curves_dl_html")
 if st.button("Build the full report (PNG figure, Markdown, all tables)", key="curves_report"):
     rep_dir = state.work_dir("analysis")
     with st.spinner("Writing the report…"):
@@ -157,5 +157,5 @@ if st.button("Build the full report (PNG figure, Markdown, all tables)", key="cu
     if png.is_file():
         st.image(str(png), caption="curves.png")
 if state.get("curves_report_zip"):
-    st.download_button("⬇️ Report (ZIP)", state.get("curves_report_zip"), "mgs_analysis_report.zip", "application/zip",
+    st.download_button("Report (ZIP)", state.get("curves_report_zip"), "mgs_analysis_report.zip", "application/zip",
                        key="curves_dl_zip")

@@ -72,7 +72,7 @@ if mode == "k-fold cross-validation":
     epochs = c2.number_input("Epochs per fold", 1, 100, 10, key="ev_epochs", help="The paper's recipe: 35.")
 limit = c3.number_input("Use at most this many crops (0 = all)", 0, 100_000, 0, key="ev_limit")
 
-if st.button("▶ Evaluate", type="primary", key="ev_run", disabled=dataset is None):
+if st.button("Evaluate", type="primary", key="ev_run", disabled=dataset is None):
     items = dataset.items[: int(limit)] if limit else dataset.items
     bar = st.progress(0.0, text="starting…")
     t0 = time.monotonic()
@@ -135,9 +135,9 @@ if res:
                                     "Error per true-score bin"), width="stretch", key="ev_bins")
     if rep.fold_mae:
         st.caption("MAE per fold: " + ", ".join(f"{v:.2f}" for v in rep.fold_mae))
-    st.download_button("⬇️ Metrics (JSON)", pd.Series(rep.to_dict()).to_json(indent=2, default_handler=str),
+    st.download_button("Metrics (JSON)", pd.Series(rep.to_dict()).to_json(indent=2, default_handler=str),
                        "evaluation.json", "application/json", key="ev_dl_json")
-    st.download_button("⬇️ Per-item predictions (CSV)", rep.predictions.to_frame().to_csv(index=False),
+    st.download_button("Per-item predictions (CSV)", rep.predictions.to_frame().to_csv(index=False),
                        "predictions.csv", "text/csv", key="ev_dl_csv")
 
 st.subheader("4. Retrain on this dataset (optional)")
