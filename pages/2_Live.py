@@ -84,7 +84,7 @@ else:
     scorer.paused.clear()
 fps_box = c2.empty()
 status_box = c3.empty()
-tiles_box = st.container()
+tiles_box = st.empty()
 chart_box = st.empty()
 
 series: LiveSeries | None = state.get("live_series")
