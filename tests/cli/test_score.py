@@ -36,16 +36,16 @@ def scene(n):
 def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     torch.manual_seed(0)
-    save_checkpoint(UNet(widths=(8, 16, 32), input_size=128), d / "seg.pt")
+    save_checkpoint(UNet(widths=(4, 8), input_size=64), d / "seg.pt")
     save_checkpoint(OrbitalNet(), d / "score.pt")
-    write_video(d / "clip.mp4", scene(100), fps=30)
+    write_video(d / "clip.mp4", scene(60), fps=30)
     save_rois(ROIS, d / "rois.json")
     return d
 
 
 def args(d, out, *extra):
     return ["score", str(d / "clip.mp4"), "--rois", str(d / "rois.json"), "--out", str(out), "--seg", str(d / "seg.pt"),
-            "--score-model", str(d / "score.pt"), "--backend", "torch", "--chunk", "10", *extra]
+            "--score-model", str(d / "score.pt"), "--backend", "torch", "--chunk", "5", *extra]
 
 
 def run_cli(argv, **kw):
@@ -77,11 +77,11 @@ def test_resume_after_sigkill_equals_uninterrupted(setup, tmp_path):
     assert "resuming" in err
     # the uninterrupted reference, in this process (same models, backend and thread count)
     runner = LocalRunner.from_checkpoints(setup / "seg.pt", setup / "score.pt", device="cpu", backend="torch")
-    ref = score_video(setup / "clip.mp4", ROIS, runner, tmp_path / "ref", chunk_frames=10)
+    ref = score_video(setup / "clip.mp4", ROIS, runner, tmp_path / "ref", chunk_frames=5)
     assert (out / "clip.csv").read_bytes() == ref.csv.read_bytes()
     pd.testing.assert_frame_equal(pd.read_parquet(out / "clip.parquet"), pd.read_parquet(ref.parquet))
     prov = json.loads((out / "clip.json").read_text())
-    assert prov["run"]["frames_resumed"] >= 10 and prov["run"]["frames_scored"] == 100
+    assert prov["run"]["frames_resumed"] >= 5 and prov["run"]["frames_scored"] == 60
     assert not partial.exists()
 
 
