@@ -109,12 +109,18 @@ if res:
     rep = res["report"]
     s = rep.score
     st.subheader(f"Results: {res['mode'].lower()} on `{res['dataset']}`")
+    def fmt(v, spec=".3f"):
+        return "n/a" if v is None or not np.isfinite(v) else format(v, spec)
+
+    if s.n == 0:
+        st.warning("The model found no scorable eye in these crops, so there is nothing to compare. Check that the "
+                   "model and the dataset match (crop size, imaging setup) or retrain below.")
     m = st.columns(6)
-    m[0].metric("MAE", f"{s.mae:.3f}", help="Mean absolute error on the 0-9 scale (paper: 0.871)")
-    m[1].metric("RMSE", f"{s.rmse:.3f}")
-    m[2].metric("Pearson r", f"{s.pearson_r:.3f}")
-    m[3].metric("ICC(2,1)", f"{s.icc:.3f}", help="Absolute agreement, single rater")
-    m[4].metric("Bias", f"{s.bias:+.3f}", help="Mean of predicted - true (paper: -0.18)")
+    m[0].metric("MAE", fmt(s.mae), help="Mean absolute error on the 0-9 scale (paper: 0.871)")
+    m[1].metric("RMSE", fmt(s.rmse))
+    m[2].metric("Pearson r", fmt(s.pearson_r))
+    m[3].metric("ICC(2,1)", fmt(s.icc), help="Absolute agreement, single rater")
+    m[4].metric("Bias", fmt(s.bias, "+.3f"), help="Mean of predicted - true (paper: -0.18)")
     m[5].metric("Scored items", f"{s.n} / {rep.n}")
     st.caption(f"Trivial baseline (always predict {rep.baseline_value:.2f}): MAE {rep.baseline.mae:.3f}, "
                f"RMSE {rep.baseline.rmse:.3f}. The model must beat this to have learned anything.")
