@@ -37,6 +37,8 @@ class MouseLook:
     hump: float  # back curvature
     whiskers: float  # whisker opacity
     texture_seed: int
+    eye_dx: float = 0.0  # eye position jitter in head coordinates (body lengths)
+    eye_dy: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def random_look(rng: np.random.Generator, greyscale: bool = False, coat: str | N
         base = np.array([0.2, 0.13, 0.08]) * rng.uniform(0.8, 1.3)
     if greyscale:
         base = base * rng.uniform(1.5, 4.0)
-    base = np.clip(base, 0.0, 0.6)
+    base = np.clip(base, 0.0, 0.45)
     ear = np.clip(base * rng.uniform(1.4, 2.4) + np.array([0.05, 0.02, 0.02]) * rng.uniform(0, 1.5), 0, 0.5)
     paw = np.clip(np.array([0.55, 0.38, 0.36]) * rng.uniform(0.5, 1.1), 0, 1)
     return MouseLook(
@@ -95,6 +97,7 @@ def random_look(rng: np.random.Generator, greyscale: bool = False, coat: str | N
         eye_scale=float(rng.uniform(0.9, 1.1)), open_ratio=float(rng.uniform(0.62, 0.82)),
         gamma=float(rng.uniform(0.85, 1.25)), hump=float(rng.uniform(0.0, 0.3)), whiskers=float(rng.uniform(0.2, 0.6)),
         texture_seed=int(rng.integers(0, 2**31 - 1)),
+        eye_dx=float(rng.uniform(-0.015, 0.015)), eye_dy=float(rng.uniform(-0.012, 0.012)),
     )
 
 
@@ -185,7 +188,7 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
                  head_pts(paint.ellipse_points(EYE_AT[0] + 0.005, EYE_AT[1] + 0.005, 0.062, 0.052, 0.4, 20))]
     eye = None
     if pose.hidden == "":
-        c = head_pts(EYE_AT[None, :])[0]
+        c = head_pts((EYE_AT + np.array([look.eye_dx, look.eye_dy]))[None, :])[0]
         full = lin @ head_m
         u = full @ np.array([1.0, 0.0])
         v = full @ np.array([0.0, -1.0])
@@ -203,17 +206,17 @@ def silhouette_bbox(pose: MousePose, look: MouseLook, with_tail: bool = False) -
     return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
 
-def _fur_texture(look: MouseLook, n: int = 160) -> np.ndarray:
-    """Fur texture over local [-0.8, 0.8]^2: low-frequency blotches plus fine streaks along the body axis."""
+def _fur_texture(look: MouseLook, n: int = 256) -> np.ndarray:
+    """Fur texture over local [-0.8, 0.8]^2: low-frequency blotches plus fine strands along the body axis."""
     r = np.random.default_rng(look.texture_seed)
-    low = cv2.GaussianBlur(r.standard_normal((n, n)).astype(np.float32), (0, 0), n / 18)
+    low = cv2.GaussianBlur(r.standard_normal((n // 4, n // 4), dtype=np.float32), (0, 0), n / 72)
+    low = cv2.resize(low, (n, n), interpolation=cv2.INTER_LINEAR)
     low /= low.std() + 1e-6
-    fine = r.standard_normal((n, n)).astype(np.float32)
-    k = np.zeros((1, 9), np.float32)
-    k[0, :] = 1.0 / 9
-    fine = cv2.filter2D(fine, -1, k)
+    fine = r.standard_normal((n, n), dtype=np.float32)
+    k = np.full((1, 11), 1.0 / 11, np.float32)
+    fine = cv2.filter2D(fine, -1, k)  # streaks: fur lies along the body
     fine /= fine.std() + 1e-6
-    return 0.12 * low + 0.2 * fine
+    return 0.12 * low + 0.22 * fine
 
 
 _TEXTURE_CACHE_MAX = 64
@@ -252,6 +255,10 @@ def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLoo
         sh = replace(sh, tail=tail)
     fur = np.asarray(look.fur_rgb, np.float32)
     ear = np.asarray(look.ear_rgb, np.float32)
+    if box is not None:  # soft contact shadow on the box floor
+        x0s, _, x1s, y1s = silhouette_bbox(pose, look)
+        shadow = paint.ellipse_points((x0s + x1s) / 2, y1s - 0.01 * pose.length, 0.42 * (x1s - x0s), 0.035 * pose.length)
+        paint.fill(img, [shadow], (0.0, 0.0, 0.0), alpha=0.3, blur=max(1.0, 0.02 * pose.length))
     # Far ear sits behind the head.
     paint.fill(img, [sh.ears_far], ear * 0.8, blur=0.5)
     paint.label(lab, [sh.ears_far], 2)

@@ -129,6 +129,12 @@ def draw_box_back(img: np.ndarray, box, style: SceneStyle, rng: np.random.Genera
     for cx, cy in back:
         corner = np.array([[cx, cy], [x if cx < x + bw / 2 else x + bw, y if cy < y + bh / 2 else y + bh]])
         paint.stroke(img, corner, (0.9, 0.9, 0.92), max(1.0, bw / 300), alpha=style.box_edge * 0.4)
+    # Droppings on the floor: small dark eye-sized blobs the segmentation must learn to ignore (background).
+    for _ in range(int(rng.choice(4, p=[0.55, 0.25, 0.12, 0.08]))):
+        px, py = x + rng.uniform(0.08, 0.92) * bw, y + bh - rng.uniform(0.02, 0.07) * bh
+        pl = rng.uniform(0.02, 0.035) * bw
+        pellet = paint.ellipse_points(px, py, pl, pl * rng.uniform(0.4, 0.6), rng.uniform(-0.4, 0.4), 16)
+        paint.fill(img, [pellet], np.float32([0.05, 0.04, 0.035]) * rng.uniform(0.6, 1.6), alpha=0.95, blur=0.5)
 
 
 def draw_box_front(img: np.ndarray, box, style: SceneStyle, rng: np.random.Generator) -> None:
