@@ -59,6 +59,7 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
     k = min(max((score - 2.0) / 7.0, 0.0), 1.0)  # tightening strength for lid shape, crease and wrinkles
     fur = np.asarray(fur_rgb, np.float32)
     light = np.clip(fur * 1.8 + 0.05 * ring, 0.0, 1.0)
+    line = np.clip(fur * 2.2 + 0.08, 0.0, 1.0)  # lid margins and fold highlights catch more light than fur
     n = 24
     t = np.linspace(0.0, np.pi, n)
     xs = -np.cos(t) * half
@@ -74,7 +75,7 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
         cx_ = np.linspace(-0.5 * half, 0.9 * half, 12)
         cy_ = cy0 + 0.1 * e * np.sin(np.linspace(0, np.pi, 12))
         paint.stroke(img, _at(g, cx_, cy_), fur * 0.35, max(1.0, 0.07 * e), alpha=0.8 * k)
-        paint.stroke(img, _at(g, cx_, cy_ + max(1.0, 0.06 * e)), light, 1.0, alpha=0.45 * k)
+        paint.stroke(img, _at(g, cx_, cy_ + max(1.0, 0.06 * e)), line, 1.0, alpha=0.55 * k)
         for dy in (0.12, -0.08):
             wx = np.array([-half * 1.05, -half * 1.6])
             wy = np.array([0.0, dy * e * 2.0])
@@ -91,7 +92,7 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
         refl = _at(g, *paint.ellipse_points(-0.05 * e, -0.18 * a, 0.32 * e, 0.18 * a, 0.0, 20).T)
         paint.fill(img, [refl], eye_rgb + 0.07 * gloss, alpha=0.6, blur=max(0.5, 0.05 * e))
         # Lid edge along the upper lid.
-        paint.stroke(img, _at(g, xs, upper + 0.3), light, max(1.0, 0.05 * e), alpha=0.45)
+        paint.stroke(img, _at(g, xs, upper + 0.3), line, max(1.0, 0.05 * e), alpha=0.5)
         # Specular highlight, shrinking and fading as the eye closes.
         openness = a / max(open_ratio * e, 1e-6)
         if openness > 0.12:
@@ -103,7 +104,7 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
         # Closed: a dark slit with a lighter lid line above it.
         slit_y = 0.02 * e * np.sin(t)
         paint.stroke(img, _at(g, xs, slit_y), (0.01, 0.01, 0.012), max(1.0, 0.06 * e), alpha=0.95)
-        paint.stroke(img, _at(g, xs * 0.9, slit_y + max(1.0, 0.06 * e)), light, 1.0, alpha=0.5)
+        paint.stroke(img, _at(g, xs * 0.9, slit_y + max(1.0, 0.06 * e)), line, 1.0, alpha=0.7)
 
     h = region_height(score, e, open_ratio, gamma)
     region = _at(g, *paint.ellipse_points(0.0, 0.0, half, h / 2.0, 0.0, 32).T)
