@@ -82,13 +82,13 @@ def _check(out: Path, seconds: float, mice: int, width: int, height: int, fps: f
         raise InputError(f"--crf must be within 0-51, got {crf}")
     if out.suffix.lower() != ".mp4":
         raise InputError(f"--out must be a .mp4 path, got {out}")
+    rack_layout(width, height, mice)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "wb"):
             pass
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
-    rack_layout(width, height, mice)
 
 
 def _front_layers(boxes, style, seed: int, width: int, height: int):
