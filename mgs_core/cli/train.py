@@ -29,10 +29,11 @@ def register(subparsers) -> None:
     s.add_argument("--epochs", type=int, default=10)
     s.add_argument("--batch", type=int, default=16)
     s.add_argument("--lr", type=float, default=3e-3)
-    s.add_argument("--widths", type=_widths, default=(12, 24, 48, 96), help="channels per level (default 12,24,48,96)")
-    s.add_argument("--input-size", type=int, default=128, help="U-Net input side in px (crops are 256; default 128)")
+    s.add_argument("--widths", type=_widths, default=(8, 16, 32, 64), help="channels per level (default 8,16,32,64)")
+    s.add_argument("--input-size", type=int, default=96, help="U-Net input side in px (crops are 256; default 96)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--limit", type=int, help="train on the first N rows only")
     s.add_argument("--resume", action="store_true", help="continue from OUT.state.pt when present")
     s.add_argument("--note", default="", help="training-data statement for the model card")
     s.set_defaults(func=run_seg)
@@ -89,7 +90,7 @@ def run_seg(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.batch < 1:
         raise InputError("--epochs and --batch must be at least 1")
     ds = _load(args.data)
-    train = seg_arrays(ds, args.input_size)
+    train = seg_arrays(ds.items[: args.limit] if args.limit else ds.items, args.input_size)
     val = seg_arrays(_load(args.val), args.input_size) if args.val else None
     cfg = SegConfig(widths=args.widths, input_size=args.input_size, epochs=args.epochs, batch=args.batch, lr=args.lr,
                     seed=args.seed, threads=args.threads)

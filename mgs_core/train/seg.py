@@ -20,8 +20,8 @@ from mgs_core.train.progress import EpochStats, EtaClock
 
 @dataclass(frozen=True)
 class SegConfig:
-    widths: tuple[int, ...] = (12, 24, 48, 96)
-    input_size: int = 128
+    widths: tuple[int, ...] = (8, 16, 32, 64)
+    input_size: int = 96
     epochs: int = 10
     batch: int = 16
     lr: float = 3e-3
@@ -73,6 +73,7 @@ def predict_labels(model, images: np.ndarray, batch: int = 32) -> np.ndarray:
     with torch.inference_mode():
         for i in range(0, len(images), batch):
             x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch])).permute(0, 3, 1, 2).float() / 255.0
+            x = x.contiguous(memory_format=torch.channels_last)
             out[i : i + batch] = model(x).argmax(1).to(torch.uint8).numpy()
     return out
 
@@ -94,6 +95,7 @@ def train_seg(train: SegArrays, val: SegArrays | None = None, out: str | Path | 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     model = UNet(widths=tuple(config.widths), input_size=config.input_size, classes=N_CLASSES)
+    model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = max(1, len(train.images) // config.batch)
     total_steps = config.epochs * steps_per_epoch
@@ -119,6 +121,7 @@ def train_seg(train: SegArrays, val: SegArrays | None = None, out: str | Path | 
             idx = order[b * config.batch : (b + 1) * config.batch]
             pairs = [augment_seg(train.images[i], train.labels[i], rng, config.aug) for i in idx]
             x = torch.from_numpy(np.stack([p[0] for p in pairs])).permute(0, 3, 1, 2).float() / 255.0
+            x = x.contiguous(memory_format=torch.channels_last)
             y = torch.from_numpy(np.stack([p[1] for p in pairs]).astype(np.int64))
             loss = seg_loss(model(x), y, cw, dw)
             for group in opt.param_groups:
