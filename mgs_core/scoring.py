@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from mgs_core.errors import InputError
+from mgs_core.errors import InputError, ServerError
 from mgs_core.io.results import COLUMNS, frames_to_table, save_scores
 from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
 from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
@@ -188,8 +188,13 @@ def annotate_video(input_path: str | Path, roiset: RoiSet, df: pd.DataFrame, out
 def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out_dir: str | Path, stride: int = 1,
                 annotate: bool = False, progress: Progress | None = None, max_frames: int | None = None,
                 chunk_frames: int = DEFAULT_CHUNK, roi_source: str | Path | None = None,
-                stem: str | None = None) -> ScoreSummary:
-    """Score every ``stride``-th frame of a video (or an image) and write results + provenance (module docstring)."""
+                stem: str | None = None, stop_on_error: bool = True) -> ScoreSummary:
+    """Score every ``stride``-th frame of a video (or an image) and write results + provenance (module docstring).
+
+    When a frame cannot be scored (the remote server is gone after the runner's own retries) and ``stop_on_error``
+    is set, the frames before it are saved and ServerError says to rerun to resume; otherwise the frame gets empty
+    rows and is counted in ``frames_failed``.
+    """
     if stride < 1:
         raise InputError(f"--stride must be >= 1, got {stride}")
     if chunk_frames < 1:
@@ -241,6 +246,9 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
                     continue
                 fr = pipe.process(vf.image, roiset, vf.index, vf.time_s)
                 if fr.error:
+                    if stop_on_error:
+                        raise ServerError(f"{input_path.name}: frame {vf.index} could not be scored ({fr.error}); "
+                                          f"the {n} frames before it are saved: rerun the same command to resume")
                     state["failed"] += 1
                 buffer.append(fr)
                 state["new"] += 1

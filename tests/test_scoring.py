@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from mgs_core.errors import InputError, RoiError, VideoError
+from mgs_core.errors import InputError, RoiError, ServerError, VideoError
 from mgs_core.io.results import COLUMNS, load_scores
 from mgs_core.io.rois import save_rois
 from mgs_core.io.video import probe_video, write_video
@@ -140,3 +140,32 @@ def test_bad_inputs(runner, video, tmp_path):
     blocker.write_text("x")
     with pytest.raises(InputError, match="not writable"):
         score_video(video, None, runner, blocker / "out")
+
+
+class FlakyRunner(LocalRunner):
+    """Fails (like an unreachable server) from the 10th call on, until healed."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.calls, self.healed = 0, False
+
+    def infer(self, crops):
+        self.calls += 1
+        if self.calls >= 10 and not self.healed:
+            raise ServerError("server tcp://127.0.0.1:1 did not answer")
+        return super().infer(crops)
+
+
+def test_server_failure_stops_keeps_scored_frames_and_resumes(video, tmp_path):
+    torch.manual_seed(0)
+    flaky = FlakyRunner(DarkEyeNet(), OrbitalNet(), backend="torch")
+    with pytest.raises(ServerError, match="frame 9 could not be scored.*9 frames before it are saved"):
+        score_video(video, ROIS, flaky, tmp_path, chunk_frames=4)
+    flaky.healed = True
+    s = score_video(video, ROIS, flaky, tmp_path, chunk_frames=4)
+    assert s.frames_resumed == 9 and s.frames_scored == 24 and s.frames_failed == 0
+    flaky.healed, flaky.calls = False, 0
+    s = score_video(video, ROIS, flaky, tmp_path / "keep", stop_on_error=False)
+    assert s.frames_failed == 15 and s.frames_scored == 24
+    df = load_scores(s.csv)
+    assert df[df.frame >= 9]["score"].isna().all() and (df[df.frame >= 9]["eye_visible"] == 0).all()
