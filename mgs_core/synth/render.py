@@ -48,7 +48,7 @@ def random_pose(rng: np.random.Generator, length: float, hidden: str = "") -> Mo
     """A random posture (position set later by :func:`place_in_box`). Head rotation covers at least +-30 degrees."""
     return MousePose(
         x=0.0, y=0.0, length=float(length), body_angle=float(rng.uniform(-12, 15)),
-        head_angle=float(np.clip(rng.normal(0, 14), -35, 35)), facing=int(rng.choice([-1, 1])),
+        head_angle=float(np.clip(rng.normal(0, 18), -38, 38)), facing=int(rng.choice([-1, 1])),
         head_scale=float(rng.uniform(0.92, 1.08)), tail_curl=float(rng.uniform(-1, 1)), hidden=hidden,
     )
 
