@@ -169,7 +169,7 @@ def run_one(video: str | Path, runner, n_rois: int, max_frames: int | None = Non
 
 def run_benchmark(video: str | Path | None = None, roi_counts=(1, 2, 4, 8), backend: str = "auto",
                   device: str = "auto", max_frames: int | None = None, seconds: float = 10.0, log=None,
-                  seg: str | None = None, score: str | None = None) -> BenchReport:
+                  seg: str | None = None, score: str | None = None, threads: int | None = None) -> BenchReport:
     """The full benchmark (see the module docstring)."""
     from mgs_core.io.video import probe_video
     from mgs_core.models import OrbitalNet, UNet, default_weight_paths
@@ -183,13 +183,13 @@ def run_benchmark(video: str | Path | None = None, roi_counts=(1, 2, 4, 8), back
     dseg, dscore = default_weight_paths()
     seg, score = seg or (dseg if dseg.is_file() else None), score or (dscore if dscore.is_file() else None)
     if seg and score:
-        runner = LocalRunner.from_checkpoints(seg, score, device=device, backend=backend)
+        runner = LocalRunner.from_checkpoints(seg, score, device=device, backend=backend, threads=threads)
         weights = "shipped" if Path(seg) == dseg else f"{Path(seg).name} + {Path(score).name}"
     else:
         import torch
 
         torch.manual_seed(0)
-        runner = LocalRunner(UNet(), OrbitalNet(), device=device, backend=backend)
+        runner = LocalRunner(UNet(), OrbitalNet(), device=device, backend=backend, threads=threads)
         weights = "random (untrained; no checkpoints found)"
     runner.warmup()
     rinfo = runner.info()

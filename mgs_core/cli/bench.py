@@ -29,7 +29,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise InputError(f"video {args.video} does not exist")
     report = run_benchmark(args.video, counts, backend=args.backend, device=args.device, max_frames=args.max_frames,
                            seconds=args.seconds, log=lambda m: print(m, file=sys.stderr, flush=True),
-                           seg=args.seg, score=args.score_model)
+                           seg=args.seg, score=args.score_model, threads=args.threads)
     print(report.header())
     print(report.table())
     if args.json:
@@ -51,6 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("--score-model", help="score checkpoint (default: shipped weights, else random)")
     p.add_argument("--max-frames", type=int, help="frames per ROI count (default: the whole video)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the generated video (default 10)")
+    p.add_argument("--threads", type=int, help="inference threads (default: min(4, CPU count))")
     p.add_argument("--json", help="also write the report as JSON here")
     p.add_argument("--no-tcmalloc", action="store_true", help="do not re-run with tcmalloc preloaded")
     p.set_defaults(func=cmd_bench)

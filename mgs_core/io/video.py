@@ -142,8 +142,7 @@ class VideoSource:
 
         container = _open_container(self.path)
         try:
-            st = container.streams.video[0]
-            st.thread_type = "AUTO"
+            st = container.streams.video[0]  # FFmpeg's default (slice) threading: least CPU per frame here
             tb = st.time_base or Fraction(1, 1)
             t0 = st.start_time if st.start_time is not None else None
             fps = self.info.fps or 30.0
