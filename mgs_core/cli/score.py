@@ -111,7 +111,7 @@ def register(subparsers) -> None:
                     "same command is run again. Exit code 1 when a video was cut short or frames failed.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video (mp4/avi/mov/mkv) or image files")
     p.add_argument("--rois", help="ROI JSON file (default: the whole frame is one ROI)")
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--out", default="mgs-scores", help="output folder, created if missing (default: ./mgs-scores)")
     p.add_argument("--stride", type=int, default=1, help="score every Nth frame (default 1)")
     p.add_argument("--annotate", action="store_true", help="also write DIR/<stem>.annotated.mp4 with overlays")
     p.add_argument("--server", help="score on a remote inference server (e.g. tcp://host:5555)")
