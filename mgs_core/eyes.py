@@ -5,7 +5,9 @@ the eye of each ROI crop and cuts the 50 x 50 patch the orbital-tightening regre
 
 1. connected components of the pixels whose most likely class is "eyes" (8-connectivity);
 2. a component is a *plausible* eye when its area (in segmentation pixels, scaled to a 128-px map) lies in
-   ``[min_area, max_area_frac * S * S]`` and its mean eye probability is at least ``min_prob``;
+   ``[min_area, max_area_frac * S * S]``, its mean eye probability is at least ``min_prob``, and at least
+   ``min_animal_ring`` of the thin ring around it (2 px on a 128-px map) is animal or ear: an eye sits in the head,
+   while eye-sized dark things on the floor (droppings, reflections) are surrounded by background;
 3. the largest plausible component is the eye (none -> the eye is not visible, nothing is scored);
 4. its centre is the eye-probability-weighted centroid of the component, mapped from segmentation pixels to crop
    pixels (pixel centres at integers: ``u_crop = (u_seg + 0.5) * crop/S - 0.5``);
@@ -22,9 +24,11 @@ import cv2
 import numpy as np
 
 EYE_CLASS = 3  # index of "eyes" in mgs_core.models.unet.CLASSES
+ANIMAL_CLASSES = (1, 2)  # "animal", "ears"
 MIN_AREA_128 = 3.0  # smallest plausible eye blob, in pixels of a 128 x 128 segmentation map
 MAX_AREA_FRAC = 0.08  # largest plausible eye blob, as a fraction of the segmentation map
 MIN_PROB = 0.5  # smallest plausible mean eye probability inside the blob
+MIN_ANIMAL_RING = 0.25  # smallest fraction of animal/ear pixels in the ring around the blob
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class EyeRules:
     min_area_128: float = MIN_AREA_128
     max_area_frac: float = MAX_AREA_FRAC
     min_prob: float = MIN_PROB
+    min_animal_ring: float = MIN_ANIMAL_RING
 
 
 def seg_to_crop(u: float, seg_size: int, crop_size: int) -> float:
@@ -63,6 +68,8 @@ def select_eye(labels: np.ndarray, eye_prob: np.ndarray, crop_size: int = 256,
     n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     min_area = rules.min_area_128 * (seg * labels.shape[1]) / (128.0 * 128.0)
     max_area = rules.max_area_frac * seg * labels.shape[1]
+    ring_px = max(1, int(round(2 * seg / 128)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_px + 1, 2 * ring_px + 1))
     best, best_area = None, -1
     for i in range(1, n):
         area = int(stats[i, cv2.CC_STAT_AREA])
@@ -73,6 +80,14 @@ def select_eye(labels: np.ndarray, eye_prob: np.ndarray, crop_size: int = 256,
         p = eye_prob[y : y + h, x : x + w][sel].astype(np.float64)
         if p.mean() < rules.min_prob:
             continue
+        if rules.min_animal_ring > 0:
+            x0, y0 = max(0, x - ring_px), max(0, y - ring_px)
+            x1, y1 = min(labels.shape[1], x + w + ring_px), min(seg, y + h + ring_px)
+            own = (comp[y0:y1, x0:x1] == i).astype(np.uint8)
+            ring = cv2.dilate(own, kernel).astype(bool) & ~own.astype(bool)
+            around = labels[y0:y1, x0:x1][ring]
+            if around.size and np.isin(around, ANIMAL_CLASSES).mean() < rules.min_animal_ring:
+                continue
         best, best_area = (i, x, y, sel, p), area
     if best is None:
         return None

@@ -5,7 +5,8 @@ from mgs_core.eyes import EYE_CLASS, EyeRules, cut_patch, cut_patches, patch_ori
 
 
 def maps(size=128):
-    return np.zeros((size, size), np.uint8), np.zeros((size, size), np.float32)
+    """Label map that is all animal (1), as when the eye sits in the head."""
+    return np.ones((size, size), np.uint8), np.zeros((size, size), np.float32)
 
 
 def blob(labels, prob, cx, cy, r, p=0.9):
@@ -18,8 +19,20 @@ def blob(labels, prob, cx, cy, r, p=0.9):
 
 def test_no_eye_gives_none():
     labels, prob = maps()
-    labels[10:40, 10:40] = 1  # animal, not eye
+    labels[10:40, 10:40] = 0  # background, no eye anywhere
     assert select_eye(labels, prob) is None
+
+
+def test_eye_sized_blob_on_the_floor_is_not_an_eye():
+    labels, prob = maps()
+    labels[:, 64:] = 0  # right half: background (floor)
+    blob(labels, prob, 100, 100, 6)  # dropping on the floor, larger
+    blob(labels, prob, 30, 30, 3)  # eye in the head
+    eye = select_eye(labels, prob, 128)
+    assert (eye.x, eye.y) == pytest.approx((30, 30))
+    labels[:, :64] = 0
+    assert select_eye(labels, prob) is None
+    assert select_eye(labels, prob, 128, EyeRules(min_animal_ring=0)) is not None
 
 
 def test_one_blob_centre_mapped_to_crop_pixels():

@@ -17,13 +17,14 @@ from mgs_core.types import Roi, RoiSet
 
 
 class DarkEyeNet(torch.nn.Module):
-    """Fake segmenter: pixels darker than 0.2 are 'eyes' (class 3)."""
+    """Fake segmenter: pixels darker than 0.2 are 'eyes' (class 3), the rest 'animal' (class 1)."""
 
     input_size = 128
 
     def forward(self, x):
         dark = (x.mean(1, keepdim=True) < 0.2).float()
-        return torch.cat([torch.zeros_like(dark).repeat(1, 3, 1, 1), dark * 10], 1)
+        zero = torch.zeros_like(dark)
+        return torch.cat([zero, 5 * (1 - dark), zero, dark * 10], 1)  # dark -> eye, everything else -> animal
 
 
 def frames(n, w=320, h=240):

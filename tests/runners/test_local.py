@@ -10,7 +10,7 @@ from mgs_core.runners.local import LocalRunner
 
 
 class DarkEyeNet(nn.Module):
-    """Fake segmenter: pixels darker than 0.2 are 'eyes', everything else background."""
+    """Fake segmenter: pixels darker than 0.2 are 'eyes', everything else animal."""
 
     kind = "unet"
 
@@ -24,6 +24,7 @@ class DarkEyeNet(nn.Module):
         dark = (x.mean(1, keepdim=True) < 0.2).float()
         logits = torch.zeros(x.shape[0], 4, x.shape[2], x.shape[3])
         logits[:, EYE_CLASS : EYE_CLASS + 1] = dark * 10
+        logits[:, 1:2] = (1 - dark) * 5  # everything else is animal
         return logits + self.dummy
 
 
