@@ -27,7 +27,7 @@ EYE_CLASS = 3  # index of "eyes" in mgs_core.models.unet.CLASSES
 ANIMAL_CLASSES = (1, 2)  # "animal", "ears"
 MIN_AREA_128 = 3.0  # smallest plausible eye blob, in pixels of a 128 x 128 segmentation map
 MAX_AREA_FRAC = 0.08  # largest plausible eye blob, as a fraction of the segmentation map
-MIN_PROB = 0.5  # smallest plausible mean eye probability inside the blob
+MIN_PROB = 0.6  # smallest plausible mean eye probability inside the blob (true eyes: >= 0.64 on rendered video)
 MIN_ANIMAL_RING = 0.25  # smallest fraction of animal/ear pixels in the ring around the blob
 
 

@@ -58,7 +58,7 @@ def test_implausible_blobs_rejected():
     labels, prob = maps()
     labels[5, 5] = EYE_CLASS  # one pixel: too small
     prob[5, 5] = 1.0
-    blob(labels, prob, 60, 60, 5, p=0.3)  # too uncertain
+    blob(labels, prob, 60, 60, 5, p=0.55)  # too uncertain
     assert select_eye(labels, prob) is None
     labels, prob = maps()
     blob(labels, prob, 64, 64, 40)  # half the crop: not an eye
