@@ -92,8 +92,10 @@ def draw_results(frame: np.ndarray, rois: RoiSet, result: FrameResult, show_time
                 _score_bar(out, roi, res.score, s)
         else:
             _text(out, "no eye", roi.x + int(6 * s), ty, NO_EYE, s * 1.2)
-    if show_time:
-        _text(out, f"frame {result.frame}  t={result.time_s:.2f}s", int(8 * s), frame.shape[0] - int(10 * s), BOX, s)
+    if show_time:  # top-right corner, clear of the ROI labels (top-left) and scores (bottom-left)
+        label = f"frame {result.frame}  t={result.time_s:.2f}s"
+        (tw, th), _ = cv2.getTextSize(label, FONT, 0.6 * s, max(1, int(round(2 * s))))
+        _text(out, label, frame.shape[1] - tw - int(30 * s), th + int(8 * s), BOX, s)
     if result.error:
         _text(out, f"not scored: {result.error}"[:90], int(8 * s), int(28 * s), (255, 80, 80), s)
     return out
