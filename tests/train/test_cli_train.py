@@ -18,6 +18,7 @@ def tiny_dataset(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     seg, score = tmp_path / "seg.pt", tmp_path / "score.pt"
     assert main(["train", "seg", "--data", str(tiny_dataset), "--val", str(tiny_dataset), "--out", str(seg),
@@ -44,6 +45,7 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     assert (dest / "seg.card.md").is_file()
 
 
+@pytest.mark.slow
 def test_evaluate_folds(tiny_dataset, tmp_path):
     out = tmp_path / "cv.json"
     assert main(["evaluate", "--data", str(tiny_dataset), "--folds", "3", "--epochs", "1", "--json", str(out)]) == 0
