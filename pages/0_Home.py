@@ -8,7 +8,7 @@ st.markdown(
     "MGS Live watches video of laboratory mice and scores **orbital tightening**, the eye-narrowing item of the "
     "Mouse Grimace Scale, continuously from **0 (eye fully open) to 9 (eye squeezed shut)** for every mouse in every "
     "frame. It finds each mouse's eye with a segmentation network, cuts a small patch around it and rates it with the "
-    "regression network of Andresen et al.'s paper, live from a camera or in batch over recorded videos. "
+    "regression network of the paper MGS Live reimplements, live from a camera or in batch over recorded videos. "
     "The score curves then show when and for how long each animal was likely in pain, per animal and per group."
 )
 
