@@ -49,12 +49,16 @@ def truth_score_column(truth: pd.DataFrame) -> str:
     raise InputError(f"truth table has none of the score columns {TRUTH_SCORE_COLUMNS}")
 
 
-def curve_recovery(model: pd.DataFrame, truth: pd.DataFrame, bin_s: float) -> RecoveryResult:
+def curve_recovery(model: pd.DataFrame, truth: pd.DataFrame, bin_s: float, stat: str = "mean") -> RecoveryResult:
     """Compare binned model scores with binned planted scores per animal (Pearson r over bins scored in both).
 
     ``model`` is a results table (raw or prepared); ``truth`` needs ``time_s``, ``animal`` (or ``roi``), ``group``
-    and a planted score column (one of :data:`TRUTH_SCORE_COLUMNS`). Truth is binned over all its frames.
+    and a planted score column (one of :data:`TRUTH_SCORE_COLUMNS`); both are binned over their scored frames.
+    ``stat`` is the model's bin statistic, "mean" (default) or "median" (robust to short runs of wrong scores);
+    the truth is always binned by its mean.
     """
+    if stat not in ("mean", "median"):
+        raise ValueError(f"stat must be 'mean' or 'median', got {stat!r}")
     m = prepare(model) if SCORE_COL not in model.columns else model
     t = truth.copy()
     col = truth_score_column(t)
@@ -70,12 +74,14 @@ def curve_recovery(model: pd.DataFrame, truth: pd.DataFrame, bin_s: float) -> Re
     t = prepare(t[["time_s", "roi", "animal", "group", "eye_visible", "score"]])
     mb = bin_scores(m.assign(source=""), bin_s)
     tb = bin_scores(t, bin_s)
-    joined = mb.merge(tb[["animal", "bin", "mean_score_0_9"]], on=["animal", "bin"], suffixes=("", "_truth"))
+    col = f"{stat}_score_0_9"
+    joined = mb.merge(tb[["animal", "bin", "mean_score_0_9"]].rename(columns={"mean_score_0_9": "_truth"}),
+                      on=["animal", "bin"])
     animals = []
     for animal, part in joined.groupby("animal", sort=True):
-        ok = part[["mean_score_0_9", "mean_score_0_9_truth"]].dropna()
+        ok = part[[col, "_truth"]].dropna()
         animals.append(AnimalRecovery(str(animal), str(part["group"].iloc[0]), int(len(ok)),
-                                      pearson_r(ok["mean_score_0_9"], ok["mean_score_0_9_truth"])))
+                                      pearson_r(ok[col], ok["_truth"])))
     truth_means = t.groupby("group")[SCORE_COL].mean().sort_values(ascending=False)
     comparison = compare_groups(mb)
     overall = comparison[comparison["bin"] == -1]
