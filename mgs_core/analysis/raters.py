@@ -5,7 +5,10 @@ Files (see docs/analysis.md):
 * key file (``key.csv`` from ``mgs keyframes``): needs ``image`` and ``model_score_0_9``; other columns are kept.
 * rater file (one per human, e.g. filled-in ``rater_template.csv``): columns ``image`` and ``score``; one row per
   key image, each image exactly once. Comma- or semicolon-separated, with or without a spreadsheet's byte-order
-  mark; a decimal comma ("4,5") is accepted. Scores are 0-9 (decimals allowed) by default, or whole numbers 0/1/2 with
+  mark; a decimal comma ("4,5") is accepted. A rater who sees no scorable eye in an image writes ``x`` (also
+  accepted: ``na``, ``n/a``, ``no eye``) instead of a score: that image counts as "not scorable" for that rater
+  (the model claimed a visible eye there) and is left out of that rater's statistics. A blank score is an error,
+  so forgotten rows are caught. Scores are 0-9 (decimals allowed) by default, or whole numbers 0/1/2 with
   ``scale="mgs012"``. Any missing image, unknown image, blank or off-scale score or duplicate row raises
   :class:`~mgs_core.errors.InputError` naming the file and the row (row numbers count the header as row 1).
 
@@ -17,7 +20,7 @@ is rounded half up to a category for kappa.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,7 @@ from mgs_core.analysis.scale import SCALE_0_9, SCALE_MGS012, SCALES, ScaleConver
 from mgs_core.errors import InputError
 
 RATER_MEAN = "rater_mean"
+NOT_SCORABLE = ("x", "na", "n/a", "no eye", "noeye")
 MODEL = "model"
 
 
@@ -68,6 +72,7 @@ class AgreementReport:
     inter_rater: list[PairAgreement]  # every pair of humans
     inter_rater_icc_2_1: ICC | None  # all humans together (None with a single rater)
     inter_rater_icc_3_1: ICC | None
+    not_scorable: dict[str, list[str]] = field(default_factory=dict)  # rater -> images marked "x" (no eye)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([p.row() for p in self.model_vs_rater + self.inter_rater])
@@ -127,7 +132,10 @@ def load_rater(path: str | Path, key_images, scale: str = SCALE_0_9) -> pd.Serie
             raise InputError(f"{where}: image {image!r} is rated twice (first at row {seen[image]})")
         seen[image] = row
         if not raw:
-            raise InputError(f"{where}: no score for {image!r}")
+            raise InputError(f"{where}: no score for {image!r} (write a score, or x if no eye is visible)")
+        if raw.lower() in NOT_SCORABLE:
+            scores[image] = float("nan")
+            continue
         if raw.count(",") == 1 and "." not in raw:
             raw = raw.replace(",", ".")  # decimal comma
         try:
@@ -168,13 +176,15 @@ def agree(key_path: str | Path, rater_paths, scale: str = SCALE_0_9,
         raise InputError("give at least one rater file")
     raters: list[str] = []
     cols = {}
+    not_scorable: dict[str, list[str]] = {}
     for p in rater_paths:
         s = load_rater(p, images, scale)
-        name = s.name
+        name = str(s.name)
         while name in cols or name in (MODEL, RATER_MEAN):
             name = f"{name}_"
         raters.append(name)
         cols[name] = s.to_numpy()
+        not_scorable[name] = [im for im, v in zip(images, cols[name]) if not np.isfinite(v)]
     model = key["model_score_0_9"].to_numpy(np.float64)
     if scale == SCALE_MGS012:
         model = conv.to_mgs(model)
@@ -188,4 +198,4 @@ def agree(key_path: str | Path, rater_paths, scale: str = SCALE_0_9,
     inter = [pair_agreement(x, ratings[x], y, ratings[y], scale, conv) for x, y in itertools.combinations(raters, 2)]
     icc2 = icc(ratings[raters].to_numpy(), "2,1") if len(raters) > 1 else None
     icc3 = icc(ratings[raters].to_numpy(), "3,1") if len(raters) > 1 else None
-    return AgreementReport(scale, conv, raters, ratings, mvr, inter, icc2, icc3)
+    return AgreementReport(scale, conv, raters, ratings, mvr, inter, icc2, icc3, not_scorable)

@@ -215,6 +215,19 @@ def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, r
     notes = [f"- {p.b}: {p.row()['note']}" for p in rep.model_vs_rater if p.row()["note"]]
     if notes:
         lines += ["Undefined statistics:", *notes, ""]
+    flagged = {r: ims for r, ims in rep.not_scorable.items() if ims}
+    lines += ["## Images without a scorable eye", ""]
+    if flagged:
+        lines.append("The model reported a visible eye in every key image; these raters marked some as not scorable "
+                     "(x). Those images are left out of that rater's statistics. Many such images mean the model "
+                     "scores frames it should not (e.g. head turned away, grooming): check the eye detection.")
+        lines.append("")
+        for r, ims in flagged.items():
+            lines.append(f"- {r}: {len(ims)} of {len(rep.ratings)} ({100.0 * len(ims) / len(rep.ratings):.0f} %): "
+                         + ", ".join(ims[:20]) + (" ..." if len(ims) > 20 else ""))
+    else:
+        lines.append("Every rater scored every image (none marked x).")
+    lines.append("")
     if rep.inter_rater:
         ir = pd.DataFrame([p.row() for p in rep.inter_rater])[["a", "b"] + cols[1:]]
         lines += ["## Between humans", "",

@@ -96,3 +96,15 @@ def test_spreadsheet_exports_are_accepted(tmp_path):
     p = tmp_path / "excel.csv"
     p.write_bytes("\ufeffimage;score\r\nkf_0001.png;4,5\r\nkf_0002.png;7\r\n".encode("utf-8"))
     assert load_rater(p, IMAGES[:2]).tolist() == [4.5, 7.0]
+
+
+def test_not_scorable_marks_are_counted_and_left_out(tmp_path, key):
+    h1 = [f"{v:.1f}" for v in MODEL]
+    h1[2], h1[7] = "x", "No eye"
+    r1 = _rater(tmp_path, "alice.csv", h1)
+    r2 = _rater(tmp_path, "bob.csv", [f"{v + 0.5:.1f}" for v in MODEL])
+    res = agree(key, [r1, r2])
+    assert res.not_scorable == {"alice": ["kf_0003.png", "kf_0008.png"], "bob": []}
+    assert res.model_vs_rater[0].n == 8 and res.model_vs_rater[1].n == 10
+    assert res.inter_rater_icc_2_1.n_targets == 8  # ICC over humans drops images without all ratings
+    assert res.model_vs_rater[2].n == 10  # the rater mean uses the raters who scored the image

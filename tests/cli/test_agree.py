@@ -37,3 +37,12 @@ def test_agree_cli_names_the_bad_row(tmp_path, capsys):
     assert "bad.csv row 3" in err and "Traceback" not in err
     assert main(["agree", str(key), str(h1), "--scale", "mgs012", "--out", str(tmp_path / "o")]) == 2
     assert "h1.csv row 2" in capsys.readouterr().err
+
+
+def test_agree_cli_reports_not_scorable_images(tmp_path):
+    key, h1, _ = _files(tmp_path)
+    x = tmp_path / "x.csv"
+    x.write_text("image,score\n" + "\n".join(f"kf_{i:04d}.png,{'x' if i == 3 else i}" for i in range(1, 9)) + "\n")
+    assert main(["agree", str(key), str(h1), str(x), "--out", str(tmp_path / "o")]) == 0
+    md = (tmp_path / "o" / "agreement.md").read_text()
+    assert "x: 1 of 8" in md and "kf_0003.png" in md
