@@ -1,46 +1,24 @@
-"""`mgs serve` with real (small, fixed random-weight) checkpoints gives exactly the local runner's results."""
+"""`mgs serve` with the shipped checkpoints gives exactly the local runner's results on rendered mice."""
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
-from mgs_core.eyes import EYE_CLASS
-from mgs_core.models import OrbitalNet, UNet, save_checkpoint
+from mgs_core.models import default_weight_paths
 from mgs_core.runners import load_runner
 from mgs_core.runners.local import LocalRunner
 from mgs_core.server.process import ServerProcess, free_tcp_port, read_rss_kb, serve_command
 
 
-def small_checkpoints(tmp_path):
-    """A tiny U-Net whose eye class wins on ~3% of pixels (so eyes are found and scored), and a regressor shifted
-    to mid-scale. Fixed seed: the same weights every run."""
-    torch.manual_seed(0)
-    seg, score = UNet(widths=(4, 8), input_size=64).eval(), OrbitalNet().eval()
-    x = torch.from_numpy(disc_crops()[:, ::4, ::4].transpose(0, 3, 1, 2).astype(np.float32) / 255)
-    with torch.no_grad():
-        logits = seg(x)
-        others = torch.cat([logits[:, :EYE_CLASS], logits[:, EYE_CLASS + 1:]], 1).max(1).values
-        seg.head.bias[EYE_CLASS] -= float(torch.quantile((logits[:, EYE_CLASS] - others).flatten(), 0.97))
-        seg.head.weight *= 50
-        seg.head.bias *= 50
-        [m for m in score.modules() if isinstance(m, nn.Linear)][-1].bias += 4.5
-    return save_checkpoint(seg, tmp_path / "seg.pt"), save_checkpoint(score, tmp_path / "score.pt")
+def rendered_crops(n=6):
+    """ROI crops of rendered mice (test seed range), so the shipped networks find and score eyes in them."""
+    from mgs_core.synth.dataset import render_item
 
-
-def disc_crops(n=6):
-    rng = np.random.default_rng(0)
-    out = np.full((n, 256, 256, 3), 200, np.uint8)
-    yy, xx = np.mgrid[:256, :256]
-    for img in out:
-        cx, cy, r = rng.uniform(60, 190), rng.uniform(60, 190), rng.uniform(10, 25)
-        img[(xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = 20
-    return out
+    return np.stack([render_item(seed=11, index=i).image for i in range(n)])
 
 
 @pytest.mark.slow
 def test_mgs_serve_matches_local_runner(tmp_path):
-    seg, score = small_checkpoints(tmp_path)
-    crops = disc_crops()
+    seg, score = default_weight_paths()
+    crops = rendered_crops()
     local = LocalRunner.from_checkpoints(seg, score, device="cpu", backend="torch")
     expected = local.infer(crops)
     assert any(r.score is not None for r in expected)  # the comparison covers scored crops
