@@ -221,7 +221,7 @@ def evaluate_pipeline(runner, items, baseline_mean: float | None = None, batch: 
     ``baseline_mean``: the trivial baseline's prediction (the training mean, read from the score model's card by the
     CLI); when None, the mean true score of this set is used and ``meta['baseline_from']`` says so.
     """
-    from mgs_core.train.data import resize_labels
+    from mgs_core.train.data import item_image, item_mask, resize_labels
 
     items = list(items)
     n = len(items)
@@ -237,7 +237,7 @@ def evaluate_pipeline(runner, items, baseline_mean: float | None = None, batch: 
     cm = np.zeros((classes, classes), np.int64)
     for start in range(0, n, batch):
         chunk = items[start : start + batch]
-        crops = np.stack([np.asarray(it.image) for it in chunk])
+        crops = np.stack([item_image(it) for it in chunk])
         results = runner.infer(crops)
         for k, r in enumerate(results):
             i = start + k
@@ -249,7 +249,7 @@ def evaluate_pipeline(runner, items, baseline_mean: float | None = None, batch: 
             labels, _ = segment(crops)
             size = labels.shape[1]
             for it, lab in zip(chunk, labels):
-                cm += confusion_matrix(resize_labels(np.asarray(it.mask), size), lab, classes)
+                cm += confusion_matrix(resize_labels(item_mask(it), size), lab, classes)
         if progress:
             progress(min(start + batch, n), n, "pipeline")
     iou = {}
