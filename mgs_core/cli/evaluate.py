@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2, default=float) + "\n")
+        Path(args.json).write_text(json.dumps(_finite(report.to_dict()), indent=2, default=float) + "\n")
         print(f"metrics: {args.json}")
     if args.predictions:
         report.predictions.to_frame().to_csv(args.predictions, index=False)
@@ -72,3 +72,16 @@ def run(args: argparse.Namespace) -> int:
 
 def card_id(card: dict) -> dict:
     return {k: card.get(k) for k in ("path", "sha256", "model_args", "date", "code_version") if k in card}
+
+
+def _finite(value):
+    """NaN/inf -> null so the JSON is standard (browsers and jq reject NaN)."""
+    import math
+
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
