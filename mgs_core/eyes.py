@@ -8,7 +8,10 @@ the eye of each ROI crop and cuts the 50 x 50 patch the orbital-tightening regre
    ``[min_area, max_area_frac * S * S]``, its mean eye probability is at least ``min_prob``, and at least
    ``min_animal_ring`` of the thin ring around it (2 px on a 128-px map) is animal or ear: an eye sits in the head,
    while eye-sized dark things on the floor (droppings, reflections) are surrounded by background;
-3. the largest plausible component is the eye (none -> the eye is not visible, nothing is scored);
+3. the largest plausible component is the eye (none -> the eye is not visible, nothing is scored), provided the
+   animal it sits in (the connected non-background region around it) covers at least ``min_animal_frac`` of the
+   map: an eye can only be judged on an animal that fills a good part of its ROI (the renderer's mice cover 10-80%
+   of their crops); a whole-frame ROI around a mouse of a few dozen pixels gives "not visible", not a guess;
 4. its centre is the eye-probability-weighted centroid of the component, mapped from segmentation pixels to crop
    pixels (pixel centres at integers: ``u_crop = (u_seg + 0.5) * crop/S - 0.5``);
 5. the patch is the ``size`` x ``size`` window of the 256-px crop whose centre is the eye centre rounded to the pixel
@@ -29,6 +32,7 @@ MIN_AREA_128 = 3.0  # smallest plausible eye blob, in pixels of a 128 x 128 segm
 MAX_AREA_FRAC = 0.08  # largest plausible eye blob, as a fraction of the segmentation map
 MIN_PROB = 0.6  # smallest plausible mean eye probability inside the blob (true eyes: >= 0.64 on rendered video)
 MIN_ANIMAL_RING = 0.25  # smallest fraction of animal/ear pixels in the ring around the blob
+MIN_ANIMAL_FRAC = 0.04  # smallest area of the animal region holding the eye, as a fraction of the map
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class EyeRules:
     max_area_frac: float = MAX_AREA_FRAC
     min_prob: float = MIN_PROB
     min_animal_ring: float = MIN_ANIMAL_RING
+    min_animal_frac: float = MIN_ANIMAL_FRAC
 
 
 def seg_to_crop(u: float, seg_size: int, crop_size: int) -> float:
@@ -92,12 +97,24 @@ def select_eye(labels: np.ndarray, eye_prob: np.ndarray, crop_size: int = 256,
     if best is None:
         return None
     _, x, y, sel, p = best
+    if rules.min_animal_frac > 0 and not _animal_large_enough(labels, comp == best[0], rules.min_animal_frac):
+        return None
     ys, xs = np.nonzero(sel)
     total = p.sum()
     cu = float((xs * p).sum() / total) + x
     cv = float((ys * p).sum() / total) + y
     return EyeBlob(seg_to_crop(cu, labels.shape[1], crop_size), seg_to_crop(cv, seg, crop_size), best_area,
                    float(p.mean()))
+
+
+def _animal_large_enough(labels: np.ndarray, eye: np.ndarray, min_frac: float) -> bool:
+    """True when the connected non-background region containing the eye covers at least ``min_frac`` of the map."""
+    _, comp = cv2.connectedComponents((labels > 0).astype(np.uint8), connectivity=8)
+    ids = np.unique(comp[eye])
+    ids = ids[ids > 0]
+    if ids.size == 0:
+        return False
+    return bool(np.isin(comp, ids).sum() >= min_frac * labels.size)
 
 
 def patch_origin(x: float, y: float, size: int) -> tuple[int, int]:

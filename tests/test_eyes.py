@@ -32,7 +32,18 @@ def test_eye_sized_blob_on_the_floor_is_not_an_eye():
     assert (eye.x, eye.y) == pytest.approx((30, 30))
     labels[:, :64] = 0
     assert select_eye(labels, prob) is None
-    assert select_eye(labels, prob, 128, EyeRules(min_animal_ring=0)) is not None
+    assert select_eye(labels, prob, 128, EyeRules(min_animal_ring=0, min_animal_frac=0)) is not None
+
+
+def test_eye_on_an_animal_too_small_to_judge_is_not_reported():
+    labels, prob = maps()
+    labels[:] = 0
+    labels[60:72, 50:80] = 1  # a mouse of 12 x 30 px on a 128 map (2% of it), e.g. a whole-frame top-view ROI
+    blob(labels, prob, 60, 66, 3)
+    assert select_eye(labels, prob, 128) is None
+    labels[40:100, 20:110] = 1  # the same eye on a mouse that fills a third of the ROI
+    blob(labels, prob, 60, 66, 3)
+    assert select_eye(labels, prob, 128) is not None
 
 
 def test_one_blob_centre_mapped_to_crop_pixels():

@@ -1,5 +1,5 @@
 """Real-browser test: headless Debian Chromium drives the running app (every page, batch scoring, drawing an ROI,
-live scoring from a fake camera fed with our synthetic video). Saves docs/images/app_<page>.png."""
+live scoring from a fake camera fed with our synthetic video). Saves app_<page>.png screenshots (see SHOTS)."""
 from __future__ import annotations
 
 import os
@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-SHOTS = REPO / "docs" / "images"
+# Screenshots go to test-artifacts/ (git-ignored); MGS_SCREENSHOTS=docs/images refreshes the README/docs pictures.
+SHOTS = REPO / os.environ.get("MGS_SCREENSHOTS", "test-artifacts/screenshots")
 
 
 def _free_port() -> int:
@@ -111,7 +112,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             page.goto(server + "/")
             page.get_by_text("Honest notes on the shipped model").wait_for(timeout=60_000)
             _settle(page)
-            page.screenshot(path=str(SHOTS / "app_home.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "app_home.png"), full_page=True, timeout=120_000)
 
             # ROIs: draw a rectangle by dragging on the frame, add it as a new ROI
             _nav(page, "Regions of interest")
@@ -131,7 +132,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             _settle(page)
             page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stImage\"]').length > {before}",
                                    timeout=30_000)
-            page.screenshot(path=str(SHOTS / "app_rois.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "app_rois.png"), full_page=True, timeout=120_000)
 
             # Batch: score the sample video, see the results table and chart
             _nav(page, "Batch scoring")
@@ -142,14 +143,14 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             _settle(page, 120_000)
             assert page.locator("[data-testid='stDataFrame']").count() >= 1
             assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
-            page.screenshot(path=str(SHOTS / "app_batch.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "app_batch.png"), full_page=True, timeout=120_000)
 
             # Curves: the batch results of this session are preselected
             _nav(page, "Score curves")
             page.get_by_text("Per animal", exact=True).wait_for(timeout=60_000)
             _settle(page)
             assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
-            page.screenshot(path=str(SHOTS / "app_curves.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "app_curves.png"), full_page=True, timeout=120_000)
 
             # Evaluate: pipeline evaluation on the sample labelled dataset (first 40 crops)
             _nav(page, "Model evaluation")
@@ -162,7 +163,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             page.get_by_test_id("stBaseButton-primary").filter(has_text="Evaluate").click(timeout=90_000)
             page.get_by_text("Bland-Altman").first.wait_for(timeout=120_000)
             _settle(page, 120_000)
-            page.screenshot(path=str(SHOTS / "app_evaluate.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "app_evaluate.png"), full_page=True, timeout=120_000)
 
             # Live: webcam = Chromium's fake camera playing our synthetic video; scores must arrive
             _nav(page, "Live scoring")
@@ -174,7 +175,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             frame.get_by_role("button", name="START").click(timeout=60_000)
             page.get_by_text("frames scored").wait_for(timeout=90_000)
             page.wait_for_timeout(3000)
-            page.screenshot(path=str(SHOTS / "app_live.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "app_live.png"), full_page=True, timeout=120_000)
             frame.get_by_role("button", name="STOP").click(timeout=30_000)
             page.get_by_text("Stopped.").wait_for(timeout=60_000)
         except Exception:
