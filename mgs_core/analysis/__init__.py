@@ -35,9 +35,12 @@ from mgs_core.analysis.summary import summarize, summarize_groups
 
 
 def analyze(df, bin_s: float = 60.0, smoothing="median:15", threshold: float | None = None):
-    """Smooth, bin, summarise and compare a prepared per-frame table; returns ``report.AnalysisOutputs``."""
+    """Smooth, bin, summarise and compare a per-frame table (as written by ``mgs score``, or already passed through
+    :func:`prepare`); returns ``report.AnalysisOutputs``."""
     from mgs_core.analysis.report import AnalysisOutputs
 
+    if "score_0_9" not in df.columns:
+        df = prepare(df)
     frames = smooth_scores(df, smoothing)
     bins = bin_scores(frames, bin_s)
     animals = summarize(frames, threshold)
