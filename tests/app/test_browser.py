@@ -119,19 +119,19 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             page.get_by_text("Drawn rectangle").wait_for(timeout=60_000)
             _settle(page)
             chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
-            chart.wait_for(timeout=30_000)
+            chart.wait_for(timeout=90_000)
             box = chart.bounding_box()
             page.mouse.move(box["x"] + box["width"] * 0.30, box["y"] + box["height"] * 0.30)
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.70, steps=10)
             page.mouse.up()
-            page.get_by_role("button", name="Add as a new ROI").wait_for(timeout=30_000)
+            page.get_by_role("button", name="Add as a new ROI").wait_for(timeout=90_000)
             _settle(page)
             before = page.locator("[data-testid='stImage']").count()
             page.get_by_role("button", name="Add as a new ROI").click()
             _settle(page)
             page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stImage\"]').length > {before}",
-                                   timeout=30_000)
+                                   timeout=90_000)
             page.screenshot(path=str(SHOTS / "app_rois.png"), full_page=True, timeout=120_000)
 
             # Batch: score the sample video, see the results table and chart
@@ -176,7 +176,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             page.get_by_text("frames scored").wait_for(timeout=90_000)
             page.wait_for_timeout(3000)
             page.screenshot(path=str(SHOTS / "app_live.png"), full_page=True, timeout=120_000)
-            frame.get_by_role("button", name="STOP").click(timeout=30_000)
+            frame.get_by_role("button", name="STOP").click(timeout=90_000)
             page.get_by_text("Stopped.").wait_for(timeout=60_000)
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
