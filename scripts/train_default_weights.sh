@@ -51,7 +51,7 @@ mgs train seg --data "$DATA/train" --val "$DATA/val" --out "$WORK/seg.pt" --epoc
 #    recipe on the first 3500 is kept beside it as the reference.
 mgs train score --data "$DATA/train" --out "$WORK/score_paper.pt" --recipe paper --seed 21 --threads "$THREADS" \
     --note "$NOTE"
-mgs train score --data "$DATA/train_all" --out "$WORK/score.pt" --recipe improved --epochs 60 --seed 21 \
+mgs train score --data "$DATA/train_all" --out "$WORK/score.pt" --recipe improved --epochs 100 --seed 21 \
     --threads "$THREADS" --note "$NOTE_SCORE"
 
 # 3. the paper's protocol: 30-fold CV on ~300 labelled patches (first 390 rows -> ~300 visible eyes), and the
