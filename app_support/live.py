@@ -13,6 +13,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 
@@ -26,8 +27,9 @@ from mgs_core.types import FrameResult, RoiSet
 class LiveScorer:
     """Scores frames pushed by a video callback; everything shared with the callback thread is locked or a queue."""
 
-    def __init__(self, runner, roiset: RoiSet | None = None, max_queue: int = 64):
+    def __init__(self, runner, roiset: RoiSet | None = None, max_queue: int = 64, display_width: int = 960):
         self.runner = runner
+        self.display_width = display_width  # the frame sent back to the browser is at most this wide (cheaper VP8)
         self.roiset = roiset  # None: the whole frame is one ROI (made from the first frame's size)
         self._pipeline = Pipeline(runner)
         self.results: queue.Queue = queue.Queue(maxsize=max_queue)
@@ -57,13 +59,13 @@ class LiveScorer:
             self._index += 1
         rs = self.roiset_for(rgb)
         if self.paused.is_set():
-            return rgb
+            return self._for_display(rgb)
         try:
             result = self._pipeline.process(rgb, rs, index, t)
         except Exception as exc:  # noqa: BLE001 - reported in the page; the stream keeps running
             with self._lock:
                 self.error = f"{type(exc).__name__}: {exc}"
-            return rgb
+            return self._for_display(rgb)
         with self._lock:
             self._times.append(time.monotonic())
             self.latest_frame = rgb
@@ -76,7 +78,15 @@ class LiveScorer:
             except queue.Empty:
                 pass
             self.results.put_nowait(result)
-        return draw_results(rgb, rs, result)
+        return self._for_display(draw_results(rgb, rs, result))
+
+    def _for_display(self, rgb: np.ndarray) -> np.ndarray:
+        """Scoring uses the full frame; the picture streamed back is downscaled, as WebRTC's software encoder would
+        otherwise spend more time on a 1080p frame than the networks do."""
+        h, w = rgb.shape[:2]
+        if w <= self.display_width:
+            return rgb
+        return cv2.resize(rgb, (self.display_width, round(h * self.display_width / w)), interpolation=cv2.INTER_AREA)
 
     def callback(self, frame):
         """streamlit-webrtc ``video_frame_callback``: av.VideoFrame in, annotated av.VideoFrame out."""

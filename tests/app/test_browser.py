@@ -165,17 +165,26 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             _settle(page, 120_000)
             page.screenshot(path=str(SHOTS / "app_evaluate.png"), full_page=True, timeout=120_000)
 
-            # Live: webcam = Chromium's fake camera playing our synthetic video; scores must arrive
+            # Live (a): the sample video played at its real frame rate with its 4 ROIs; per-mouse scores must arrive
             _nav(page, "Live scoring")
             page.get_by_text("Source").first.wait_for(timeout=60_000)
             _settle(page)
+            frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
+            frame.get_by_role("button", name="START").click(timeout=60_000)
+            page.get_by_text("frames scored").wait_for(timeout=90_000)
+            page.wait_for_timeout(4000)
+            page.screenshot(path=str(SHOTS / "app_live.png"), full_page=True, timeout=120_000)
+            frame.get_by_role("button", name="STOP").click(timeout=90_000)
+            page.get_by_text("Stopped.").wait_for(timeout=60_000)
+
+            # Live (b): webcam = Chromium's fake camera playing our synthetic video; scores must arrive
             page.get_by_text("Webcam", exact=True).click()
             _settle(page)
             frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
             frame.get_by_role("button", name="START").click(timeout=60_000)
             page.get_by_text("frames scored").wait_for(timeout=90_000)
             page.wait_for_timeout(3000)
-            page.screenshot(path=str(SHOTS / "app_live.png"), full_page=True, timeout=120_000)
+            page.screenshot(path=str(SHOTS / "app_live_webcam.png"), full_page=True, timeout=120_000)
             frame.get_by_role("button", name="STOP").click(timeout=90_000)
             page.get_by_text("Stopped.").wait_for(timeout=60_000)
         except Exception:

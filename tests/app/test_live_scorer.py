@@ -49,3 +49,11 @@ def test_a_roi_file_for_another_frame_size_falls_back_to_the_whole_frame():
     scorer = LiveScorer(FixedRunner(), full_frame_rois(1920, 1080))
     rs = scorer.roiset_for(np.zeros((120, 160, 3), np.uint8))
     assert (rs.frame_width, rs.frame_height) == (160, 120)
+
+
+def test_full_frame_is_scored_but_a_downscaled_frame_is_streamed_back():
+    scorer = LiveScorer(FixedRunner(), None, display_width=960)
+    out = scorer.process(np.full((1080, 1920, 3), 90, np.uint8))
+    assert out.shape == (540, 960, 3)
+    got = scorer.drain()[0]
+    assert got.rois[0].eye_x > 900  # eye at crop x=128 mapped back to full-frame pixels, not display pixels
