@@ -41,5 +41,5 @@ def unpack_zip(zip_path: Path, dest_root: Path) -> Path:
         raise DatasetError(f"{Path(zip_path).name} is not a ZIP file") from None
     labels = sorted(dest.rglob("labels.csv"), key=lambda p: len(p.parts))
     if not labels:
-        raise DatasetError(f"{Path(zip_path).name} holds no labels.csv (see docs/formats.md for the dataset layout)")
+        raise DatasetError(f"{Path(zip_path).name} holds no labels.csv (see docs/dataset.md for the dataset layout)")
     return labels[0].parent

@@ -29,7 +29,7 @@ if model_src == "A checkpoint file":
 
 st.subheader("2. Labelled dataset")
 st.caption("Format: a folder with 256 x 256 ROI crops and `labels.csv` (image, mask, eye_x, eye_y, eye_visible, "
-           "score); see docs/formats.md. Upload it as one ZIP.")
+           "score); see docs/dataset.md. Upload it as one ZIP.")
 ds_src = st.radio("Dataset", ["From the data folder", "Upload a ZIP"], horizontal=True, key="ev_ds_src")
 ds_dir = None
 if ds_src == "From the data folder":
