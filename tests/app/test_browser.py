@@ -180,6 +180,9 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             # Live (b): webcam = Chromium's fake camera playing our synthetic video; scores must arrive
             page.get_by_text("Webcam", exact=True).click()
             _settle(page)
+            # the file player's component is removed once the page has re-run: wait until only the camera's is left
+            page.wait_for_function(
+                "() => document.querySelectorAll(\"iframe[title*='streamlit_webrtc']\").length === 1", timeout=90_000)
             frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
             frame.get_by_role("button", name="START").click(timeout=60_000)
             page.get_by_text("frames scored").wait_for(timeout=90_000)
