@@ -13,18 +13,8 @@ from mgs_core.io.video import probe_video, write_video
 from mgs_core.models import OrbitalNet
 from mgs_core.runners.local import LocalRunner
 from mgs_core.scoring import score_video
+from fake_models import DarkEyeNet
 from mgs_core.types import Roi, RoiSet
-
-
-class DarkEyeNet(torch.nn.Module):
-    """Fake segmenter: pixels darker than 0.2 are 'eyes' (class 3), the rest 'animal' (class 1)."""
-
-    input_size = 128
-
-    def forward(self, x):
-        dark = (x.mean(1, keepdim=True) < 0.2).float()
-        zero = torch.zeros_like(dark)
-        return torch.cat([zero, 5 * (1 - dark), zero, dark * 10], 1)  # dark -> eye, everything else -> animal
 
 
 def frames(n, w=320, h=240):

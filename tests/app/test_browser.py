@@ -81,6 +81,17 @@ def server(tmp_path, data_dir, weights):
             proc.kill()
 
 
+def _live_run(page, shot: str) -> None:
+    """START the page's WebRTC stream, wait until scores arrive, screenshot, STOP."""
+    frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
+    frame.get_by_role("button", name="START").click(timeout=60_000)
+    page.get_by_text("frames scored").wait_for(timeout=90_000)
+    page.wait_for_timeout(4000)
+    page.screenshot(path=str(SHOTS / shot), full_page=True, timeout=120_000)
+    frame.get_by_role("button", name="STOP").click(timeout=90_000)
+    page.get_by_text("Stopped.").wait_for(timeout=60_000)
+
+
 def _settle(page, timeout=60_000):
     """Wait until Streamlit has finished running the script."""
     page.wait_for_timeout(500)
@@ -169,13 +180,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             _nav(page, "Live scoring")
             page.get_by_text("Source").first.wait_for(timeout=60_000)
             _settle(page)
-            frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
-            frame.get_by_role("button", name="START").click(timeout=60_000)
-            page.get_by_text("frames scored").wait_for(timeout=90_000)
-            page.wait_for_timeout(4000)
-            page.screenshot(path=str(SHOTS / "app_live.png"), full_page=True, timeout=120_000)
-            frame.get_by_role("button", name="STOP").click(timeout=90_000)
-            page.get_by_text("Stopped.").wait_for(timeout=60_000)
+            _live_run(page, "app_live.png")
 
             # Live (b): webcam = Chromium's fake camera playing our synthetic video; scores must arrive
             page.get_by_text("Webcam", exact=True).click()
@@ -183,13 +188,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             # the file player's component is removed once the page has re-run: wait until only the camera's is left
             page.wait_for_function(
                 "() => document.querySelectorAll(\"iframe[title*='streamlit_webrtc']\").length === 1", timeout=90_000)
-            frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
-            frame.get_by_role("button", name="START").click(timeout=60_000)
-            page.get_by_text("frames scored").wait_for(timeout=90_000)
-            page.wait_for_timeout(3000)
-            page.screenshot(path=str(SHOTS / "app_live_webcam.png"), full_page=True, timeout=120_000)
-            frame.get_by_role("button", name="STOP").click(timeout=90_000)
-            page.get_by_text("Stopped.").wait_for(timeout=60_000)
+            _live_run(page, "app_live_webcam.png")
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
             print("failure screenshot:", tmp_path / "failure.png")
