@@ -126,18 +126,24 @@ class LiveSeries:
         self.frames: list[FrameResult] = []
         self.max_rows = max_rows
         self._saved_n = 0
+        self._saved_at = float("-inf")
 
     def extend(self, frames: list[FrameResult]) -> None:
         self.frames.extend(frames)
         if len(self.frames) > self.max_rows:
             del self.frames[: len(self.frames) - self.max_rows]
 
-    def table(self) -> pd.DataFrame:
-        return frames_to_table(self.frames)
+    def table(self, last: int | None = None) -> pd.DataFrame:
+        """The scored rows (of the ``last`` frames only, when given: the live chart needs just the recent ones)."""
+        return frames_to_table(self.frames if last is None else self.frames[-last:])
 
-    def save(self, force: bool = False) -> Path | None:
+    def save(self, force: bool = False, min_interval_s: float = 5.0) -> Path | None:
+        """Write CSV + Parquet of the whole series; at most every ``min_interval_s`` unless ``force`` (at STOP)."""
         if not self.frames or (not force and len(self.frames) == self._saved_n):
             return None
+        now = time.monotonic()
+        if not force and now - self._saved_at < min_interval_s:
+            return None
         csv, _ = save_scores(self.table(), self.out_stem)
-        self._saved_n = len(self.frames)
+        self._saved_n, self._saved_at = len(self.frames), now
         return csv

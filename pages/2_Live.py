@@ -1,7 +1,6 @@
 """Live scoring: a webcam, or a video file played at its real frame rate, scored frame by frame as it plays."""
 import time
 
-import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
@@ -96,12 +95,11 @@ if playing and (series is None or state.get("live_series_key") != (key, id(score
     state.put("live_series_key", (key, id(scorer)))
 
 
-def show(series: LiveSeries, last) -> None:
+def show(series: LiveSeries, last, with_chart: bool = True) -> None:
     fps_box.metric("Scored frames / s", f"{scorer.fps():.1f}")
-    df = series.table() if series is not None and series.frames else pd.DataFrame()
     if scorer.error:
         status_box.error(f"Scoring failed on a frame: {scorer.error}")
-    elif len(df):
+    elif series is not None and series.frames:
         status_box.caption(f"{len(series.frames)} frames scored · {scorer.dropped} results dropped (page busy) · "
                            f"saved to `{series.out_stem.name}.csv`")
     frame = scorer.snapshot()
@@ -115,19 +113,25 @@ def show(series: LiveSeries, last) -> None:
                     st.image(crop_roi(drawn, roi, 192), width=192)
                     value = "no eye" if res.score is None else f"{res.score:.1f}"
                     st.metric(f"{roi.animal or roi.id}", value)
-    if len(df):
-        recent = df[df["time_s"] >= df["time_s"].max() - 60]
-        chart_box.altair_chart(charts.score_lines(recent, title="Score over time (last 60 s)"), width="stretch")
+    if with_chart and series is not None and series.frames:
+        # the last 60 s, as 0.5 s means per animal: a light chart the browser can redraw every second
+        df = series.table(last=4000)
+        recent = df[df["time_s"] >= df["time_s"].max() - 60].assign(time_s=lambda d: (d["time_s"] // 0.5) * 0.5)
+        recent = recent.groupby(["animal", "time_s"], as_index=False)["score"].mean()
+        chart_box.altair_chart(charts.score_lines(recent, title="Score over time (last 60 s, 0.5 s means)"),
+                               width="stretch")
 
 
 if playing:
-    last = None
+    last, chart_at = None, 0.0
     while ctx.state.playing:
         new = scorer.drain()
         if new:
             series.extend(new)
             last = new[-1]
-            show(series, last)
+            now = time.monotonic()
+            show(series, last, with_chart=now - chart_at >= 1.0)
+            chart_at = now if now - chart_at >= 1.0 else chart_at
             series.save()
         elif last is None:
             fps_box.metric("Scored frames / s", "0.0")
