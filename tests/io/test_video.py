@@ -120,3 +120,12 @@ def test_truncated_video_yields_good_frames_then_reports(clip, tmp_path):
     with open_video(tmp_path / "bad.mkv") as src:
         n = sum(1 for _ in src)
     assert n >= 1  # what decodes is yielded; no exception escapes
+
+
+def test_read_frame_matches_sequential_decoding(tmp_path):
+    frames = [np.full((48, 64, 3), 4 * i, np.uint8) for i in range(60)]
+    path = write_video(tmp_path / "gop.mp4", frames, fps=30)
+    with open_video(path, threaded=False) as src:
+        decoded = [f.image for f in src]
+    for i in (1, 13, 29, 30, 47, 59):
+        np.testing.assert_array_equal(read_frame(path, i), decoded[i])
