@@ -9,12 +9,12 @@ from mgs_core.errors import ServerError
 from mgs_core.geometry import crop_rois, crop_transform
 from mgs_core.io.rois import validate_rois
 from mgs_core.runners.base import Runner
-from mgs_core.types import FrameResult, RoiResult, RoiSet
+from mgs_core.types import UNSCORED_SERVER, FrameResult, RoiResult, RoiSet
 
 
-def unscored(roiset: RoiSet) -> tuple[RoiResult, ...]:
-    """Every ROI of the set with no eye and no score (a frame that could not be scored)."""
-    return tuple(RoiResult(r.id, r.animal, r.group, False, None, None, None, 0.0) for r in roiset)
+def unscored(roiset: RoiSet, status: str = UNSCORED_SERVER) -> tuple[RoiResult, ...]:
+    """Every ROI of the set with no eye and no score (a frame that could not be scored), marked with ``status``."""
+    return tuple(RoiResult(r.id, r.animal, r.group, False, None, None, None, 0.0, status) for r in roiset)
 
 
 class Pipeline:
@@ -48,10 +48,15 @@ class Pipeline:
             raise RuntimeError(f"runner returned {len(results)} results for {len(roiset)} crops")
         out = []
         for roi, res in zip(roiset, results):
+            status = res.resolved_status()
             if res.eye_visible and res.eye_x is not None and res.eye_y is not None:
-                ex, ey = crop_transform(roi, self.roi_size).to_frame(res.eye_x, res.eye_y)
+                t = crop_transform(roi, self.roi_size)
+                ex, ey = t.to_frame(res.eye_x, res.eye_y)
+                length = None if res.eye_length is None else float(res.eye_length) / t.scale
                 out.append(RoiResult(roi.id, roi.animal, roi.group, True, float(ex), float(ey),
-                                     None if res.score is None else float(res.score), float(res.confidence)))
+                                     None if res.score is None else float(res.score), float(res.confidence),
+                                     status, length, float(res.scorability)))
             else:
-                out.append(RoiResult(roi.id, roi.animal, roi.group, False, None, None, None, float(res.confidence)))
+                out.append(RoiResult(roi.id, roi.animal, roi.group, False, None, None, None, float(res.confidence),
+                                     status, None, float(res.scorability)))
         return FrameResult(frame_index, float(time_s), tuple(out), (time.perf_counter() - t0) * 1e3)

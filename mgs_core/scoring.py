@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mgs_core.errors import InputError, ServerError
-from mgs_core.io.results import COLUMNS, frames_to_table, save_scores
+from mgs_core.io.results import COLUMNS, frames_to_table, save_scores, typed_table
 from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
 from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
 from mgs_core.models.checkpoint import file_sha256
@@ -157,7 +157,10 @@ def table_to_frames(df: pd.DataFrame) -> dict[int, FrameResult]:
             rois.append(RoiResult(str(r.roi), str(r.animal), str(r.group), vis,
                                   None if not vis or pd.isna(r.eye_x) else float(r.eye_x),
                                   None if not vis or pd.isna(r.eye_y) else float(r.eye_y),
-                                  None if pd.isna(r.score) else float(r.score), 0.0))
+                                  None if pd.isna(r.score) else float(r.score), 0.0,
+                                  str(getattr(r, "status", "") or ""),
+                                  None if pd.isna(getattr(r, "eye_length", np.nan)) else float(r.eye_length),
+                                  float(getattr(r, "scorability", float(vis)))))
         out[int(frame)] = FrameResult(int(frame), float(g["time_s"].iloc[0]), tuple(rois))
     return out
 
@@ -263,7 +266,7 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
         progress(state["n"], max(total, state["n"]))
 
     df = pd.concat(tables, ignore_index=True) if tables else frames_to_table([])
-    df = df[COLUMNS].reset_index(drop=True)
+    df = typed_table(df)[COLUMNS].reset_index(drop=True)
     csv, parquet = save_scores(df, out / stem)
     annotated = None
     if annotate:

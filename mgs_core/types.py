@@ -12,6 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Why a row has (or has no) score. One vocabulary for crops, ROIs, result tables, live series and exports.
+SCORED = "scored"  # an eye was found and judged: score is set
+NO_ANIMAL = "no_animal"  # no mouse in the ROI (empty box, bedding, a hand, a test pattern)
+EYE_HIDDEN = "eye_hidden"  # a mouse, but its eye side is turned away or covered
+TOO_SMALL = "too_small"  # a mouse/eye too small (or too blurred) in the ROI to judge
+UNSCORED_SERVER = "unscored_server"  # the (remote) runner could not answer for this frame
+UNSCORED_DECODE = "unscored_decode"  # the frame could not be decoded
+STATUSES = (SCORED, NO_ANIMAL, EYE_HIDDEN, TOO_SMALL, UNSCORED_SERVER, UNSCORED_DECODE)
+BEHAVIOUR_STATUSES = (SCORED, NO_ANIMAL, EYE_HIDDEN, TOO_SMALL)  # about the animal, not about the machinery
+
 
 @dataclass(frozen=True)
 class Roi:
@@ -50,8 +60,18 @@ class CropResult:
     eye_x: float | None  # crop pixels
     eye_y: float | None
     score: float | None  # 0-9, None when no eye is visible
-    confidence: float  # 0-1: how sure the segmentation is that the chosen blob is an eye (0 when none)
+    confidence: float  # 0-1: how sure the localiser is that an eye is there (0 when none)
     eye_area_px: int = 0  # area of the chosen eye blob at segmentation resolution
+    status: str = ""  # one of STATUSES; "" = derived from eye_visible/score (older runners)
+    eye_length: float | None = None  # eye length (corner to corner) in crop pixels, when known
+    scorability: float = 0.0  # 0-1: how judgeable the frame is (animal there, eye side visible, sharp, large enough)
+
+    def __post_init__(self):
+        if not self.status:  # older producers: derive the status from eye_visible/score
+            object.__setattr__(self, "status", SCORED if self.eye_visible and self.score is not None else EYE_HIDDEN)
+
+    def resolved_status(self) -> str:
+        return self.status
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,16 @@ class RoiResult:
     eye_y: float | None
     score: float | None
     confidence: float
+    status: str = ""  # one of STATUSES ("" = derived from eye_visible/score)
+    eye_length: float | None = None  # frame pixels
+    scorability: float = 0.0
+
+    def __post_init__(self):
+        if not self.status:  # older producers: derive the status from eye_visible/score
+            object.__setattr__(self, "status", SCORED if self.eye_visible and self.score is not None else EYE_HIDDEN)
+
+    def resolved_status(self) -> str:
+        return self.status
 
 
 @dataclass(frozen=True)

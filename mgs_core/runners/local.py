@@ -28,7 +28,7 @@ import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, cut_patches, select_eye
 from mgs_core.runners.base import Runner
-from mgs_core.types import CropResult, RunnerInfo
+from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
 
 ROI_SIZE = 256
 PATCH = 50
@@ -247,9 +247,9 @@ class LocalRunner(Runner):
         out = []
         for i, b in enumerate(blobs):
             if b is None:
-                out.append(CropResult(False, None, None, None, 0.0, 0))
+                out.append(CropResult(False, None, None, None, 0.0, 0, EYE_HIDDEN))
             else:
-                out.append(CropResult(True, b.x, b.y, scores[i], b.confidence, b.area_px))
+                out.append(CropResult(True, b.x, b.y, scores[i], b.confidence, b.area_px, SCORED, None, b.confidence))
         return out
 
     def info(self) -> RunnerInfo:

@@ -1,4 +1,4 @@
-"""The MGS Live wire protocol (version 1): a small JSON header frame plus one raw uint8 image frame.
+"""The MGS Live wire protocol (version 2: crop results carry status, eye_length and scorability): a small JSON header frame plus one raw uint8 image frame.
 
 Requests (client -> server, multipart; a DEALER client sends exactly these frames, a REQ client adds nothing
 visible because its empty delimiter is handled by the server):
@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from mgs_core.errors import ServerError
-from mgs_core.types import CropResult, RunnerInfo
+from mgs_core.types import STATUSES, CropResult, RunnerInfo
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_HEADER_BYTES = 4096
 MAX_REQUEST_ID_CHARS = 64
 REQUEST_TYPES = ("infer", "info", "health")
@@ -133,6 +133,9 @@ def crop_result_to_dict(r: CropResult) -> dict:
         "score": _finite_or_none(r.score),
         "confidence": float(r.confidence) if math.isfinite(float(r.confidence)) else 0.0,
         "eye_area_px": int(r.eye_area_px),
+        "status": str(r.resolved_status()),
+        "eye_length": _finite_or_none(r.eye_length),
+        "scorability": float(r.scorability) if math.isfinite(float(r.scorability)) else 0.0,
     }
 
 
@@ -150,9 +153,12 @@ def crop_result_from_dict(d) -> CropResult:
     if not isinstance(d["eye_visible"], bool) or isinstance(d["eye_area_px"], bool) \
             or not isinstance(d["eye_area_px"], int):
         raise ServerError("server reply holds a malformed crop result")
+    if d["status"] not in STATUSES:
+        raise ServerError("server reply holds an unknown crop status")
     return CropResult(eye_visible=d["eye_visible"], eye_x=num(d["eye_x"]), eye_y=num(d["eye_y"]),
                       score=num(d["score"]), confidence=num(d["confidence"], allow_none=False),
-                      eye_area_px=d["eye_area_px"])
+                      eye_area_px=d["eye_area_px"], status=d["status"], eye_length=num(d["eye_length"]),
+                      scorability=num(d["scorability"], allow_none=False))
 
 
 def runner_info_to_dict(info: RunnerInfo) -> dict:

@@ -115,6 +115,6 @@ def test_cli_scores_image_without_rois(setup, tmp_path, capsys):
                  "--score-model", str(setup / "score.pt"), "--backend", "torch", "--quiet"])
     assert code == 0
     lines = (tmp_path / "o" / "a.csv").read_text().splitlines()
-    assert lines[0] == "frame,time_s,roi,animal,group,eye_visible,eye_x,eye_y,score" and len(lines) == 2
+    assert lines[0] == "frame,time_s,roi,animal,group,eye_visible,eye_x,eye_y,score,status,eye_length,scorability" and len(lines) == 2
     assert lines[1].startswith("0,0.0,frame,animal1,")
     assert "1 frames, 1 rows" in capsys.readouterr().out

@@ -23,7 +23,7 @@ def test_table_columns_and_empty_cells(tmp_path):
     csv, parquet = save_scores(df, tmp_path / "out" / "clip")
     text = csv.read_text().splitlines()
     assert text[0] == ",".join(COLUMNS)
-    assert text[2] == "0,0.0,box2,m2,,0,,,"
+    assert text[2] == "0,0.0,box2,m2,,0,,,,eye_hidden,,0.0"
     pd.testing.assert_frame_equal(load_scores(csv), load_scores(parquet))
     assert load_scores(csv)["roi"].tolist() == ["box1", "box2", "box1", "box2"]
     assert list(frames_to_table(frames(), with_confidence=True).columns) == COLUMNS + ["confidence"]

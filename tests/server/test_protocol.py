@@ -5,14 +5,14 @@ import pytest
 
 from mgs_core.errors import ServerError
 from mgs_core.server import protocol
-from mgs_core.server.protocol import Limits, ProtocolError, ServerHealth
+from mgs_core.server.protocol import PROTOCOL_VERSION, Limits, ProtocolError, ServerHealth
 from mgs_core.types import CropResult, RunnerInfo
 
 LIM = Limits(roi_size=32, max_rois=4)
 
 
 def header(**kw):
-    h = {"protocol": 1, "type": "infer", "request_id": "r1", "shape": [2, 32, 32, 3], "dtype": "uint8"}
+    h = {"protocol": PROTOCOL_VERSION, "type": "infer", "request_id": "r1", "shape": [2, 32, 32, 3], "dtype": "uint8"}
     h.update(kw)
     return json.dumps({k: v for k, v in h.items() if v is not ...}).encode()
 
@@ -32,7 +32,7 @@ def test_round_trip_infer_request_is_zero_copy_view():
 
 
 @pytest.mark.parametrize("frames, message, rid", [
-    ([header(protocol=2), data()], "protocol version 2", "r1"),
+    ([header(protocol=1), data()], "protocol version 1", "r1"),
     ([header(protocol=True), data()], "protocol version", "r1"),
     ([header(type="train"), data()], "unknown request type", "r1"),
     ([header(shape=[5, 32, 32, 3]), data(5)], "at most 4", "r1"),
@@ -51,7 +51,7 @@ def test_round_trip_infer_request_is_zero_copy_view():
     ([b"\xff\xfe", data()], "UTF-8 JSON", None),
     ([b"[1, 2]", data()], "JSON object", None),
     ([b" " * 5000], "larger than", None),
-    ([json.dumps({"protocol": 1, "type": "health", "request_id": "h"}).encode(), b"x"], "exactly 1 frame", "h"),
+    ([json.dumps({"protocol": PROTOCOL_VERSION, "type": "health", "request_id": "h"}).encode(), b"x"], "exactly 1 frame", "h"),
     ([], "empty", None),
 ])
 def test_every_malformed_request_is_refused_with_a_reason(frames, message, rid):

@@ -11,6 +11,7 @@ import zmq
 from mgs_core.errors import ServerError
 from mgs_core.runners.zmq_client import ZmqRunner
 from mgs_core.server.process import ServerProcess, free_tcp_port
+from mgs_core.server.protocol import PROTOCOL_VERSION
 from tests.server.fake_runner import FAIL_VALUE, FakeRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def test_hostile_messages_get_error_replies_while_others_are_served(server):
     bad.connect(server.address)
     good = ZmqRunner(server.address)
     try:
-        ok = {"protocol": 1, "type": "infer", "request_id": "x", "shape": [1, S, S, 3], "dtype": "uint8"}
+        ok = {"protocol": PROTOCOL_VERSION, "type": "infer", "request_id": "x", "shape": [1, S, S, 3], "dtype": "uint8"}
         one = crops(1).tobytes()
         cases = [
             (b"not json at all", (one,), None, "JSON"),
@@ -99,7 +100,7 @@ def test_a_req_socket_client_is_served_too(server):
     req.setsockopt(zmq.LINGER, 0)
     req.connect(server.address)
     try:
-        reply = raw_request(req, {"protocol": 1, "type": "info", "request_id": "i"})
+        reply = raw_request(req, {"protocol": PROTOCOL_VERSION, "type": "info", "request_id": "i"})
         assert reply["ok"] and reply["info"]["roi_size"] == S
     finally:
         req.close()
@@ -189,7 +190,7 @@ def test_large_requests_run_in_chunks_and_overload_gets_busy_replies():
         raw.connect(address)
         data = crops(8).tobytes()
         for i in range(3):
-            raw.send_multipart([json.dumps({"protocol": 1, "type": "infer", "request_id": f"r{i}",
+            raw.send_multipart([json.dumps({"protocol": PROTOCOL_VERSION, "type": "infer", "request_id": f"r{i}",
                                             "shape": [8, S, S, 3], "dtype": "uint8"}).encode(), data])
         replies = []
         for _ in range(3):
