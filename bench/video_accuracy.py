@@ -20,6 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+def _num(v: float) -> str:
+    return f"{v:.2f}" if v == v else "n/a"
+
+
 if __name__ == "__main__":
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -48,7 +52,7 @@ if __name__ == "__main__":
               f"{acc.frames_per_s:.1f} frames/s scoring")
         print(f"  {c.match_rule}")
         print(f"  {c.truth_visible} rows with a visible eye: found {c.found}, missed {c.missed}, wrong eye (false "
-              f"detection + miss) {c.wrong_eye} (scored {c.wrong_eye_scores}, mean {c.wrong_eye_mean_score:.2f}); "
+              f"detection + miss) {c.wrong_eye} (scored {c.wrong_eye_scores}, mean {_num(c.wrong_eye_mean_score)}); "
               f"false eyes on rows without a visible eye {c.false_eye}")
         print(f"  score MAE {c.mae:.3f} (RMSE {c.rmse:.3f}, r {c.pearson_r:.3f}) on {c.scored} rows found and scored; "
               f"eye-visible precision {c.precision:.3f} recall {c.recall:.3f} F1 {c.f1:.3f}; "

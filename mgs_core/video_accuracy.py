@@ -85,7 +85,8 @@ def compare_with_truth(results: pd.DataFrame, truth: pd.DataFrame, match_radius:
     key = ["frame", "roi"]
     cols = ["eye_visible", "eye_x", "eye_y", "score", "eye_length"]
     t = truth[key + [c for c in cols if c in truth.columns]].rename(columns={c: c + "_t" for c in cols})
-    r = results[key + [c for c in cols + ["status"] if c in results.columns]].rename(columns={c: c + "_p" for c in cols})
+    r = results[key + [c for c in cols + ["status"] if c in results.columns]]
+    r = r.rename(columns={c: c + "_p" for c in cols})
     m = t.merge(r, on=key, how="left", indicator=True)
     missing = int((m["_merge"] == "left_only").sum())
 
@@ -116,7 +117,8 @@ def compare_with_truth(results: pd.DataFrame, truth: pd.DataFrame, match_radius:
         round(float(np.percentile(dist, 95)), 3) if len(dist) else nan, missing,
         found=mt.count(FOUND), missed=mt.count(MISSED), wrong_eye=mt.count(WRONG_EYE), false_eye=mt.count(FALSE_EYE),
         false_detections=int(mt.false_detection.sum()), misses=int(mt.miss.sum()), scored=int(ok.sum()),
-        wrong_eye_scores=int(wrong.sum()), wrong_eye_mean_score=round(float(ps[wrong].mean()), 3) if wrong.any() else nan,
+        wrong_eye_scores=int(wrong.sum()),
+        wrong_eye_mean_score=round(float(ps[wrong].mean()), 3) if wrong.any() else nan,
         match_rule=_rule_text(rule, default_px, "eye_length" in truth.columns))
 
 

@@ -22,7 +22,8 @@ from mgs_core.evaluation.report import EvalReport, Predictions, json_safe
 
 __all__ = [
     "BinError", "DEFAULT_RADIUS_PX", "Detection", "EvalReport", "KindStats", "LENGTH_BINS", "Localisation",
-    "MatchRule", "Matching", "NoMouseReport", "OUTCOMES", "Predictions", "RADIUS_FACTOR", "Rate", "ScoreMetrics", "check_radius",
+    "MatchRule", "Matching", "NoMouseReport", "OUTCOMES", "Predictions", "RADIUS_FACTOR", "Rate", "ScoreMetrics",
+    "check_radius",
     "confusion_matrix", "cross_validate", "detection_metrics", "evaluate_nomouse", "evaluate_pipeline", "eye_errors",
     "iou_per_class", "json_safe", "kfold_indices", "length_bin", "mae_per_bin", "match_eyes", "match_radii",
     "nomouse_crop", "score_metrics", "spearman_r",

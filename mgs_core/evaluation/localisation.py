@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mgs_core.evaluation.matching import FALSE_EYE, LENGTH_BINS, MISSED, WRONG_EYE, Matching, MatchRule, Rate, length_bin
+from mgs_core.evaluation.matching import (
+    FALSE_EYE, LENGTH_BINS, MISSED, WRONG_EYE, Matching, MatchRule, Rate, length_bin,
+)
 
 HIGH_SCORE = 7.0  # "true score >= 7": the strongly tightened eyes, the hardest to find
 
@@ -77,7 +79,8 @@ class Localisation:
             out.append(f"  eye-centre error over found eyes: median {self.eye_err_px_median:.2f} px, "
                        f"p90 {self.eye_err_px_p90:.2f} px")
         if self.by_length:
-            out.append("  found by true eye length (px): " + "  ".join(f"{k} {v.text()}" for k, v in self.by_length.items()))
+            out.append("  found by true eye length (px): "
+                       + "  ".join(f"{k} {v.text()}" for k, v in self.by_length.items()))
         if self.by_kind:
             out.append("  by kind (found | false eye): " + "  ".join(
                 f"{k} {v.found.text()} | {v.false_eye.text()}" for k, v in self.by_kind.items()))

@@ -63,7 +63,7 @@ class Rate:
         return {"n": self.n, "k": self.k, "rate": self.rate}
 
     def text(self) -> str:
-        return f"{self.k}/{self.n} ({100 * self.rate:.1f}%)" if self.n else f"0/0 (n/a)"
+        return f"{self.k}/{self.n} ({100 * self.rate:.1f}%)" if self.n else "0/0 (n/a)"
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class MatchRule:
     def fallback_text(self) -> str:
         why = {"match_radius": "--match-radius",
                "runner_eye_length": f"{self.factor:g} x the median eye length the runner reported",
-               "default": f"the fixed default, no eye length known"}[self.fallback_source]
+               "default": "the fixed default, no eye length known"}[self.fallback_source]
         return f"{self.fallback_px:.1f} px ({why})"
 
     def describe(self) -> str:

@@ -116,7 +116,8 @@ class EvalReport:
         if self.localisation:
             lines += self.localisation.lines()
         elif np.isfinite(self.eye_err_px_median):
-            lines.append(f"  eye-centre error: median {self.eye_err_px_median:.2f} px, p95 {self.eye_err_px_p95:.2f} px")
+            lines.append(f"  eye-centre error: median {self.eye_err_px_median:.2f} px, "
+                         f"p95 {self.eye_err_px_p95:.2f} px")
         if self.detection:
             d = self.detection
             lines.append(f"  eye visible: precision {_f(d.precision)} recall {_f(d.recall)} F1 {_f(d.f1)}"
