@@ -68,7 +68,7 @@ best_k() {
   "$PY" - "$WORK" $KS <<'PYEOF'
 import json, sys
 work, ks = sys.argv[1], sys.argv[2:]
-print(min(ks, key=lambda k: json.load(open(f"{work}/cv_k{k}.json"))["metrics"]["mae"]))
+print(min(ks, key=lambda k: json.load(open(f"{work}/cv_k{k}.json"))["mae"]))
 PYEOF
 }
 

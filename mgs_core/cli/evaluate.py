@@ -32,6 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, help="use only the first N rows (CV: the first N visible-eye items)")
     p.add_argument("--seed", type=int, default=0, help="CV: fold split and training seed; no-mouse crops' seed")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--patch", choices=["fixed", "scaled"], default="fixed",
+                   help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
+    p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")
     p.set_defaults(func=run)
 
 
@@ -63,11 +66,16 @@ def run(args: argparse.Namespace) -> int:
         from mgs_core.train.data import patch_source
         from mgs_core.train.score import recipe_config
 
-        src = patch_source(items)
+        if not 0.5 <= args.patch_k <= 8:
+            raise InputError(f"--patch-k must lie in [0.5, 8], got {args.patch_k:g}")
+        src = patch_source(items, mode=args.patch, k=args.patch_k, source=f"{args.data}/labels.csv")
         if not 2 <= args.folds <= len(src):
             raise InputError(f"--folds must be between 2 and the {len(src)} visible-eye items of {args.data}")
-        cfg = recipe_config(args.recipe, epochs=args.epochs, seed=args.seed, threads=args.threads)
+        cfg = recipe_config(args.recipe, epochs=args.epochs, seed=args.seed, threads=args.threads, patch=args.patch,
+                            patch_k=args.patch_k)
         report = cross_validate(src, args.folds, cfg, seed=args.seed, progress=_progress)
+        report.meta.update(recipe=cfg.recipe, patch={"mode": args.patch, "k": args.patch_k if args.patch == "scaled"
+                                                    else None})
     if args.folds is None or args.nomouse is not None:
         from mgs_core.runners import load_runner
 

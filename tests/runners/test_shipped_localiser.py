@@ -1,0 +1,56 @@
+"""The shipped keypoint U-Net + regressor on rendered fixtures: shut eyes are found, no mouse means no eye.
+
+A few dozen crops rendered on the fly (seeds no training set uses); thresholds are loose so the test checks behaviour
+(a shut eye is still located, an empty scene gets no eye), not the benchmark figures of docs/benchmarks.md.
+"""
+import numpy as np
+import pytest
+
+from mgs_core.runners import load_runner
+from mgs_core.synth.dataset import render_item
+from mgs_core.synth.nomouse import NOMOUSE_KINDS, render_nomouse
+from mgs_core.types import NO_ANIMAL, SCORED, TOO_SMALL
+
+SEED = 31415
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return load_runner(backend="torch")
+
+
+def _found(results, items) -> list[bool]:
+    ok = []
+    for r, it in zip(results, items):
+        if r.eye_x is None:
+            ok.append(False)
+            continue
+        ok.append(np.hypot(r.eye_x - it.eye_x, r.eye_y - it.eye_y) <= 0.5 * it.eye_length)
+    return ok
+
+
+@pytest.mark.parametrize("kind", ["box", "closeup", "headfixed"])
+def test_shut_eyes_are_found_where_they_are(runner, kind):
+    items = [render_item(SEED, i, score=8.7, hidden="", kind=kind) for i in range(12)]
+    items = [it for it in items if it.eye_visible]
+    results = runner.infer(np.stack([it.image for it in items]))
+    found = _found(results, items)
+    assert np.mean(found) >= 0.75, [(r.status, r.confidence) for r in results]
+    scored = [r.score for r, f in zip(results, found) if f and r.status == SCORED]
+    assert scored and np.median(scored) >= 5.5  # a shut eye reads as tightened, not as open
+
+
+def test_open_eyes_read_as_open(runner):
+    items = [render_item(SEED + 1, i, score=0.5, hidden="", kind="closeup") for i in range(10)]
+    results = runner.infer(np.stack([it.image for it in items]))
+    scored = [r.score for r, f in zip(results, _found(results, items)) if f and r.status == SCORED]
+    assert len(scored) >= 7 and np.median(scored) <= 3.0
+
+
+def test_no_mouse_gives_no_eye(runner):
+    crops = np.stack([render_nomouse(np.random.default_rng([SEED, i]), NOMOUSE_KINDS[i % len(NOMOUSE_KINDS)]).image
+                      for i in range(15)])
+    results = runner.infer(crops)
+    assert sum(r.status in (SCORED, TOO_SMALL) for r in results) <= 1
+    assert all(r.score is None for r in results if r.status != SCORED)
+    assert any(r.status == NO_ANIMAL for r in results)
