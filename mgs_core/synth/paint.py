@@ -52,10 +52,9 @@ def blend(img: np.ndarray, alpha: np.ndarray, box, color) -> None:
     """img[box] = img * (1 - alpha) + color * alpha; ``color`` is an RGB triple or an array matching the box."""
     x0, y0, x1, y1 = box
     region = img[y0:y1, x0:x1]
-    a = alpha[..., None]
-    col = np.asarray(color, np.float32)
-    region *= 1.0 - a
-    region += a * col
+    diff = np.asarray(color, np.float32) - region  # img + alpha * (color - img), one temporary
+    diff *= alpha[..., None]
+    region += diff
 
 
 def fill(img: np.ndarray, polys: list[np.ndarray], color, alpha: float = 1.0, blur: float = 0.0) -> None:

@@ -236,12 +236,13 @@ class Camera:
             sig = float(style.noise * 255.0)
             k = cv2.multiply(out, noise, scale=style.noise)
             out = cv2.add(cv2.scaleAdd(noise, 0.6 * sig, out), k)
-        if style.gamma != 1.0 or style.contrast != 1.0 or style.black_level != 0.0:
-            v = np.clip(out * np.float32(1 / 255.0), 0, 1) ** np.float32(style.gamma)
-            out = ((v - 0.5) * style.contrast + 0.5 + style.black_level) * np.float32(255.0)
         u8 = np.empty(out.shape, np.uint8)
         np.clip(out + np.float32(0.5), 0, 255, out=out)
         u8[...] = out
+        if style.gamma != 1.0 or style.contrast != 1.0 or style.black_level != 0.0:
+            v = (np.arange(256, dtype=np.float64) / 255.0) ** style.gamma
+            v = ((v - 0.5) * style.contrast + 0.5 + style.black_level) * 255.0
+            u8 = cv2.LUT(u8, np.clip(v + 0.5, 0, 255).astype(np.uint8))
         if style.greyscale:
             u8 = cv2.merge([u8, u8, u8])
         return self._codec(u8)
