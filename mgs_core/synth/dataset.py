@@ -36,13 +36,13 @@ KINDS = ("rack", "box", "closeup", "headfixed", "nomouse")
 NOMOUSE_FRACTION = 0.07
 MOUSE_KIND_P = {"rack": 0.22, "box": 0.24, "closeup": 0.30, "headfixed": 0.24}
 EYE_RANGE = {"rack": (6.0, 12.5), "box": (11.0, 19.0), "closeup": (20.0, 120.0), "headfixed": (28.0, 120.0)}  # 256 px
-HIDDEN_FRACTION = 0.09  # turned away or grooming; occluders add ~5% more hidden eyes
-OCCLUDER_P = {"rack": 0.0, "box": 0.0, "closeup": 0.08, "headfixed": 0.15}
+HIDDEN_FRACTION = 0.075  # turned away or grooming; occluders add ~5% more hidden eyes
+OCCLUDER_P = {"rack": 0.0, "box": 0.0, "closeup": 0.08, "headfixed": 0.12}
 HIDDEN_KINDS = ("", "turned", "grooming", "occluded")
 OCCLUDED_COVER = 0.5  # an eye whose region is covered more than this by apparatus is hidden ("occluded")
 EXTRA_COLUMNS = ["eye_length", "eye_angle", "facing", "hidden", "kind", "closeup", "greyscale", "background",
                  "exposure", "gamma", "contrast", "noise", "blur", "defocus", "motion_blur", "jpeg_quality",
-                 "apparatus", "eye_cover", "distractors", "seed", "index"]
+                 "apparatus", "eye_cover", "distractors", "nomouse", "seed", "index"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class SynthItem:
     apparatus: str = ""  # "+"-joined apparatus parts in view
     eye_cover: float = 0.0  # fraction of the eye region covered by apparatus/hand
     distractors: int = 0
+    nomouse: str = ""  # the no-mouse scene (empty_box, texture, colour_bars, hand, apparatus) for kind nomouse
 
     def to_sample(self, seed: int, index: int) -> LabelledSample:
         st = self.style
@@ -83,7 +84,7 @@ class SynthItem:
                  "motion_blur": None if st is None else round(st.motion, 3),
                  "jpeg_quality": None if st is None else st.jpeg_quality,
                  "apparatus": self.apparatus, "eye_cover": round(self.eye_cover, 3), "distractors": self.distractors,
-                 "seed": seed, "index": index}
+                 "nomouse": self.nomouse, "seed": seed, "index": index}
         return LabelledSample(self.image, self.mask, self.eye_x, self.eye_y, self.eye_visible, self.score, extra)
 
 
@@ -140,7 +141,7 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
     if kind == "nomouse":
         nm = render_nomouse(rng, size=size)
         return SynthItem(nm.image, nm.mask, False, None, None, None, None, 1, "", False, nm.greyscale, nm.background,
-                         kind="nomouse", apparatus=nm.kind)
+                         kind="nomouse", style=nm.style, nomouse=nm.kind)
     draw_hidden = rng.random() < HIDDEN_FRACTION
     h_kind = str(rng.choice(["turned", "grooming"])) if draw_hidden else ""
     want_visible = hidden == ""  # an explicit "" asks for a visible eye: no occluder placed over it on purpose

@@ -12,7 +12,7 @@ import numpy as np
 
 from mgs_core.synth import paint
 from mgs_core.synth.apparatus import HeadFrame, draw_hand, draw_part
-from mgs_core.synth.scene import apply_camera, bedding_texture, draw_background, draw_box_back, draw_box_front, random_optics, random_style
+from mgs_core.synth.scene import SceneStyle, apply_camera, bedding_texture, draw_background, draw_box_back, draw_box_front, random_optics, random_style
 
 NOMOUSE_KINDS = ("empty_box", "texture", "colour_bars", "hand", "apparatus")
 
@@ -24,6 +24,7 @@ class NoMouseFrame:
     kind: str
     greyscale: bool
     background: str
+    style: SceneStyle  # camera parameters used
 
 
 def _texture(img: np.ndarray, rng: np.random.Generator) -> str:
@@ -119,4 +120,4 @@ def render_nomouse(rng_or_seed, kind: str | None = None, size: int = 256) -> NoM
     img = np.empty((size, size, 3), np.float32)
     bg = draw_nomouse(img, rng, k, greyscale, style)
     image = apply_camera(img, style, rng)
-    return NoMouseFrame(image, np.zeros((size, size), np.uint8), k, style.greyscale, bg)
+    return NoMouseFrame(image, np.zeros((size, size), np.uint8), k, style.greyscale, bg, style)
