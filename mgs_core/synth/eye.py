@@ -10,9 +10,10 @@ with the closing ``c = 1 - a/open_height`` and the tightening strength ``k = cli
   sometimes a large bright corneal reflection; a lid margin line and a lighter periorbital ring;
 - tightening: the upper lid lowers (60-75% of the closing) *and* the lower lid rises (the rest), so the lids meet
   on a line somewhat below the centre; the highlight shrinks and is gone once ``a`` drops below ~35% of the open
-  height; the periorbital area narrows; fur strands converge onto the lid line; squint wrinkles grow behind and
-  above the eye; a dark crease runs where the lids meet;
-- closed (a below ~1 px): only the dark crease line with the lid margins and converging fur.
+  height; the periorbital area narrows and is shaded (a sunken orbit); fur strands converge onto the lid line;
+  squint wrinkles grow behind and above the eye; a dark crease runs where the lids meet once half shut;
+- closed (a below ~1 px): only a dark crease, tapering at the corners and following the upper lid's arch, with the
+  lid margins and converging fur.
 
 Label region (class 3, the **eye-mask definition**, fixed): an ellipse of the eye's length ``e`` whose height is
 ``sqrt(a**2 + (0.3 e)**2)`` (a smooth maximum of the aperture and 30% of the length), centred on the eye centre
@@ -78,18 +79,26 @@ def _at(g: EyeGeometry, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _converging_fur(img, g: EyeGeometry, fur, light, line_y: float, k: float, rh: float) -> None:
-    """Short strands from around the orbit pointing onto the lid line (tightened eyes)."""
+    """Short irregular strands from around the orbit pointing onto the lid line (tightened eyes)."""
     e = g.length
     half = e / 2.0
     n = 14 if e >= 30 else 8
+    jit = np.random.default_rng(int(e * 1000) % 2**31).uniform(-1, 1, (n, 3))  # fixed by the geometry
     for i in range(n):
-        f = (i + 0.5) / n
+        f = (i + 0.5 + 0.35 * jit[i, 0]) / n
         side = 1.0 if i % 2 == 0 else -1.0
         x0 = (-0.95 + 1.9 * f) * half
-        y0 = line_y + side * (0.35 + 0.25 * (1 - abs(2 * f - 1))) * rh * 1.6
-        x1, y1 = x0 * 0.8, line_y + side * 0.06 * e
+        y0 = line_y + side * (0.35 + 0.25 * (1 - abs(2 * f - 1))) * rh * (1.6 + 0.4 * jit[i, 1])
+        x1, y1 = x0 * (0.8 + 0.1 * jit[i, 2]), line_y + side * 0.06 * e
         col = light if i % 3 else fur * 0.4
         paint.stroke(img, _at(g, np.array([x0, x1]), np.array([y0, y1])), col, max(1.0, 0.025 * e), alpha=0.3 * k)
+
+
+def _crease(g: EyeGeometry, xs: np.ndarray, t: np.ndarray, mid: float, width: float) -> np.ndarray:
+    """A thin lens along the (slightly arched) lid line, widest in the middle and tapering at the corners."""
+    arch = mid + 0.05 * g.length * np.sin(t)
+    w = width / 2.0 * np.sin(t) ** 0.6 + 0.15
+    return np.concatenate([_at(g, xs, arch + w), _at(g, xs[::-1], (arch - w)[::-1])])
 
 
 def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, open_ratio: float, gamma: float,
@@ -121,6 +130,9 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
     paint.fill(img, [ring_poly], light, alpha=0.55 * look.ring, blur=max(0.6, 0.08 * e))
 
     if k > 0:
+        # A tightened orbit looks sunken: soft shade around the lid line.
+        shade = _at(g, *paint.ellipse_points(0.0, mid, half * 1.05, 0.22 * e, 0.0, 24).T)
+        paint.fill(img, [shade], fur * 0.45, alpha=0.35 * k, blur=max(0.8, 0.1 * e))
         if e >= 14:
             _converging_fur(img, g, fur, light, mid, k, rh)
         # Crease above the eye and squint wrinkles behind it.
@@ -128,7 +140,7 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
         cx_ = np.linspace(-0.5 * half, 0.9 * half, 12)
         cy_ = cy0 + 0.1 * e * np.sin(np.linspace(0, np.pi, 12))
         paint.stroke(img, _at(g, cx_, cy_), fur * 0.35, max(1.0, 0.06 * e), alpha=0.8 * k * look.wrinkles)
-        paint.stroke(img, _at(g, cx_, cy_ + max(1.0, 0.05 * e)), line, thin, alpha=0.45 * k * look.wrinkles)
+        paint.stroke(img, _at(g, cx_, cy_ + max(1.0, 0.05 * e)), line, thin, alpha=0.25 * k * look.wrinkles)
         for j, dy in enumerate((0.14, 0.0, -0.12)):
             wx = np.linspace(-half * 1.02, -half * (1.5 + 0.15 * j), 5)
             wy = mid + dy * e * np.linspace(0, 2.0, 5) + 0.03 * e * np.sin(np.linspace(0, np.pi, 5))
@@ -149,7 +161,7 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
         paint.stroke(img, _at(g, xs, upper + 0.3), line, thin, alpha=0.5)
         paint.stroke(img, _at(g, xs * 0.9, lower - 0.3), line, thin, alpha=0.3)
         if c > 0.5:  # nearly shut: the lids' meeting line is a dark crease
-            paint.stroke(img, _at(g, xs, np.full(n, mid)), (0.01, 0.01, 0.012), thin, alpha=0.8)
+            paint.fill(img, [_crease(g, xs, t, mid, thin)], (0.01, 0.01, 0.012), alpha=0.8, blur=0.4)
         openness = a / max(a0, 1e-6)
         if openness > HIGHLIGHT_MIN_OPENNESS:
             fade = min(1.0, (openness - HIGHLIGHT_MIN_OPENNESS) * 3.0) * look.gloss
@@ -162,9 +174,9 @@ def draw_eye(img: np.ndarray, lab: np.ndarray, g: EyeGeometry, score: float, ope
                 gl = _at(g, *paint.ellipse_points(0.05 * e, mid + 0.05 * a, 0.2 * e, 0.17 * a, 0.0, 20).T)
                 paint.fill(img, [gl], (1.0, 1.0, 1.0), alpha=look.ir_glint * fade, blur=max(0.8, 0.05 * e))
     else:
-        # Closed: a dark crease with the lid margins meeting on it.
-        slit_y = mid + 0.02 * e * np.sin(t)
-        paint.stroke(img, _at(g, xs, slit_y), (0.01, 0.01, 0.012), max(1.0, 0.06 * e), alpha=0.95)
+        # Closed: a dark, tapering crease (following the upper lid's curve) with the lid margins meeting on it.
+        slit_y = mid + 0.05 * e * np.sin(t)
+        paint.fill(img, [_crease(g, xs, t, mid, max(1.2, 0.06 * e))], (0.01, 0.01, 0.012), alpha=0.95, blur=0.4)
         paint.stroke(img, _at(g, xs * 0.9, slit_y + max(1.0, 0.06 * e)), line, thin, alpha=0.6)
         paint.stroke(img, _at(g, xs * 0.8, slit_y - max(1.0, 0.06 * e)), line, thin, alpha=0.35)
 
