@@ -19,6 +19,8 @@ def register(subparsers) -> None:
     d.add_argument("--size", type=int, default=256, help="crop side in pixels (default 256)")
     d.add_argument("--workers", type=int, default=2, help="parallel processes (default 2; output is identical)")
     d.add_argument("--format", choices=["png", "jpg"], default="png", help="image format (masks are always PNG)")
+    d.add_argument("--kinds", default="", help="comma-separated scene kinds to draw from (rack,box,closeup,headfixed,"
+                                                "nomouse); default all, in the documented proportions")
     d.set_defaults(func=_dataset)
 
     v = sub.add_parser("video", help="H.264 video of a rack of mice with planted score curves + ROI and truth files")
@@ -45,8 +47,9 @@ def register(subparsers) -> None:
 def _dataset(args: argparse.Namespace) -> int:
     from mgs_core.synth.dataset import make_dataset, stderr_progress
 
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip()) if args.kinds else None
     ds = make_dataset(args.out, args.n, args.seed, size=args.size, workers=args.workers, fmt=args.format,
-                      progress=stderr_progress("rendering"))
+                      progress=stderr_progress("rendering"), kinds=kinds)
     visible = sum(it.eye_visible for it in ds)
     print(f"wrote {len(ds)} items ({visible} with a visible eye) to {args.out}", file=sys.stderr)
     return 0

@@ -34,18 +34,41 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
     return np.vstack([bar, img])
 
 
-def eye_strip(indices=(6, 4, 2, 3), seed: int = FIGURE_SEED, patch: int = 50, zoom: int = 3) -> np.ndarray:
-    """Rows of 50x50 eye patches (from the 256-px crop, as the regressor sees them) for scores 0, 1, ..., 9."""
+def _patch(img: np.ndarray, x: float, y: float, half: int) -> np.ndarray:
+    pad = np.pad(img, ((half, half), (half, half), (0, 0)), mode="edge")
+    xi, yi = int(round(x)) + half, int(round(y)) + half
+    return pad[yi - half : yi + half, xi - half : xi + half]
+
+
+def _strip_indices(seed: int) -> list[tuple[int, str]]:
+    """Deterministic picks: a box item on the red tent, a colour close-up and an IR head-fixed close-up, each
+    without apparatus in front of the face and with a 40-80 px eye for the close-ups."""
+    want = [("box", False), ("closeup", False), ("headfixed", True)]
+    out = []
+    for kind, grey in want:
+        for idx in range(400):
+            it = render_item(seed, idx, kind=kind, score=0.0, hidden="")
+            big = kind == "box" or 40 <= (it.eye_length or 0) <= 80
+            if it.eye_visible and it.greyscale == grey and it.eye_cover == 0 and big and (kind != "box" or it.background == "red"):
+                out.append((idx, kind))
+                break
+    return out
+
+
+def eye_strip(seed: int = FIGURE_SEED, patch: int = 50, zoom: int = 3) -> np.ndarray:
+    """Rows of eye patches for scores 0, 1, ..., 9: a box crop's 50x50 patch (as the regressor sees it, x3), then a
+    colour and an IR close-up (a window of 2.4 eye lengths around the eye, shown at 150 px)."""
     rows = []
-    for idx in indices:
+    tile = patch * zoom
+    for idx, kind in _strip_indices(seed):
         tiles = []
         for s in range(10):
-            it = render_item(seed, idx, score=float(s), hidden="")
-            x, y = int(round(it.eye_x)), int(round(it.eye_y))
-            pad = np.pad(it.image, ((patch, patch), (patch, patch), (0, 0)), mode="edge")
-            p = pad[y + patch - patch // 2 : y + patch + patch // 2, x + patch - patch // 2 : x + patch + patch // 2]
-            p = cv2.resize(p, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
-            tiles.append(_label(p, f"score {s}"))
+            it = render_item(seed, idx, kind=kind, score=float(s), hidden="")
+            half = patch // 2 if kind == "box" else int(round(1.2 * it.eye_length))
+            p = _patch(it.image, it.eye_x, it.eye_y, half)
+            interp = cv2.INTER_NEAREST if kind == "box" else cv2.INTER_AREA
+            p = cv2.resize(p, (tile, tile), interpolation=interp)
+            tiles.append(_label(p, f"{kind} {s}"))
             tiles.append(np.full((tiles[-1].shape[0], 4, 3), 255, np.uint8))
         rows.append(np.hstack(tiles[:-1]))
         rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))

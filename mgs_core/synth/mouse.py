@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from mgs_core.synth import paint
-from mgs_core.synth.eye import EyeGeometry, draw_eye
+from mgs_core.synth.eye import EyeGeometry, EyeLook, draw_eye
 
 NECK = np.array([0.17, -0.05])
 EYE_AT = np.array([0.17, -0.035])  # head coordinates
@@ -39,6 +39,9 @@ class MouseLook:
     texture_seed: int
     eye_dx: float = 0.0  # eye position jitter in head coordinates (body lengths)
     eye_dy: float = 0.0
+    eye: EyeLook = EyeLook()  # highlights, IR glint, lid split, lid colour, wrinkles
+    fine_fur: float = 0.5  # contrast of pixel-scale fur strands (close-ups)
+    ear_inner_dark: float = 0.0  # 0: light pinkish inner ear, 1: a dark inner ear (an eye-like blob)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,24 @@ def random_look(rng: np.random.Generator, greyscale: bool = False, coat: str | N
         gamma=float(rng.uniform(0.85, 1.25)), hump=float(rng.uniform(0.0, 0.3)), whiskers=float(rng.uniform(0.2, 0.6)),
         texture_seed=int(rng.integers(0, 2**31 - 1)),
         eye_dx=float(rng.uniform(-0.015, 0.015)), eye_dy=float(rng.uniform(-0.012, 0.012)),
+        **_detail_traits(rng, base, greyscale),
     )
+
+
+def _detail_traits(rng: np.random.Generator, base: np.ndarray, greyscale: bool) -> dict:
+    """Traits that matter at close-up scale (drawn after the others so older traits keep their values)."""
+    pink = np.array([0.55, 0.33, 0.32]) * rng.uniform(0.5, 1.0)
+    lid = np.clip(base * 2.2 + 0.08, 0, 1) if rng.random() < 0.5 or greyscale else np.clip(pink * 0.6 + base, 0, 1)
+    eye = EyeLook(
+        ring=0.0, gloss=0.0,  # replaced below by the look's ring/gloss
+        highlights=int(rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1])), hl_x=float(rng.uniform(-0.2, 0.25)),
+        hl_y=float(rng.uniform(-0.1, 0.3)), hl_size=float(rng.uniform(0.05, 0.16)),
+        ir_glint=float(rng.uniform(0.5, 1.0)) if greyscale and rng.random() < 0.4 else 0.0,
+        upper_share=float(rng.uniform(0.55, 0.65)), lid_rgb=tuple(float(v) for v in lid),
+        wrinkles=float(rng.uniform(0.4, 1.0)),
+    )
+    return {"eye": eye, "fine_fur": float(rng.uniform(0.2, 0.8)),
+            "ear_inner_dark": float(rng.uniform(0.5, 1.0)) if rng.random() < 0.3 else 0.0}
 
 
 def _rot(deg: float) -> np.ndarray:
@@ -121,6 +141,7 @@ class _Shapes:
     ear_near: np.ndarray
     ear_inner: np.ndarray
     nose: np.ndarray
+    nostril: np.ndarray | None
     whiskers: list[np.ndarray]
     groom: list[np.ndarray]
     eye: EyeGeometry | None
@@ -173,6 +194,7 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
     ear_near = head_pts(paint.ellipse_points(0.0, -0.128, 0.072, 0.064, -0.45, 28))
     ear_inner = head_pts(paint.ellipse_points(0.005, -0.13, 0.045, 0.04, -0.45, 20))
     nose = head_pts(paint.ellipse_points(0.322, 0.02, 0.02, 0.016, 0.2, 12))
+    nostril = head_pts(paint.ellipse_points(0.318, 0.012, 0.009, 0.005, 0.5, 12)) if pose.length > 300 else None
     whiskers = []
     for i in range(7):
         ang = np.deg2rad(-25 + 60 * i / 6)
@@ -196,7 +218,7 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
         length = EYE_LENGTH * look.eye_scale * pose.length * hs
         eye = EyeGeometry(float(c[0]), float(c[1]), float(u[0]), float(u[1]), float(v[0]), float(v[1]), float(length))
     return _Shapes([body, neck, head, foreleg, hind, fore], [hind, fore], tail, ears_far, ear_near, ear_inner, nose,
-                   whiskers, groom, eye, lin, lin @ head_m)
+                   nostril, whiskers, groom, eye, lin, lin @ head_m)
 
 
 def silhouette_bbox(pose: MousePose, look: MouseLook, with_tail: bool = False) -> tuple[float, float, float, float]:
@@ -217,6 +239,22 @@ def _fur_texture(look: MouseLook, n: int = 256) -> np.ndarray:
     fine = cv2.filter2D(fine, -1, k)  # streaks: fur lies along the body
     fine /= fine.std() + 1e-6
     return 0.12 * low + 0.22 * fine
+
+
+def _fine_strands(shape: tuple[int, int], head_lin: np.ndarray, seed: int, length: float) -> np.ndarray:
+    """Unit-variance pixel-scale noise smeared along the head's forward axis (hairs), for close-ups."""
+    r = np.random.default_rng([seed, 7])
+    noise = r.standard_normal(shape, dtype=np.float32)
+    u = head_lin @ np.array([1.0, 0.0])
+    ang = float(np.arctan2(u[1], u[0]))
+    n = int(np.clip(length / 120, 5, 15)) | 1
+    k = np.zeros((n, n), np.float32)
+    c = n // 2
+    for i in range(n):
+        d = i - c
+        k[int(round(c + d * np.sin(ang))), int(round(c + d * np.cos(ang)))] = 1.0
+    strands = cv2.filter2D(noise, -1, k / k.sum())
+    return strands * np.float32(0.5 / (strands.std() + 1e-6))
 
 
 _TEXTURE_CACHE_MAX = 64
@@ -283,6 +321,8 @@ def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLoo
         above[d:] = blur[:-d]  # coverage of the pixel d rows above
         rim = np.clip(a - above, 0, 1) * a
         edge = np.clip(a - blur, 0, 1)
+        if pose.length > 400:  # close-up: the body texture is magnified, add pixel-scale strands along the head
+            field = field + 0.5 * look.fine_fur * _fine_strands(field.shape, sh.head_lin, look.texture_seed, pose.length)
         col = fur[None, None, :] * (1.0 + look.texture_amp * field[..., None] * 2.0)
         col = col + (look.sheen * rim + 0.3 * look.sheen * edge)[..., None] * np.float32([0.9, 0.85, 0.8])
         paint.blend(img, a, (x0, y0, x1, y1), np.clip(col, 0, 1))
@@ -290,12 +330,17 @@ def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLoo
     # Paws (pinkish) on top of the silhouette, same class.
     paint.fill(img, sh.paws, np.asarray(look.paw_rgb, np.float32) * 0.6 + fur * 0.4, alpha=0.7, blur=0.6)
     paint.fill(img, [sh.nose], np.asarray(look.paw_rgb, np.float32) * 0.55, alpha=0.8, blur=0.5)
+    if sh.nostril is not None:  # a dark nostril: eye-sized at close-up scale, a classic false eye
+        paint.fill(img, [sh.nostril], fur * 0.25, alpha=0.9, blur=max(0.5, 0.004 * pose.length))
     # Near ear with a lighter, slightly pink inner part.
     paint.fill(img, [sh.ear_near], ear, blur=0.5)
-    paint.fill(img, [sh.ear_inner], np.clip(ear * 1.25 + np.float32([0.04, 0.01, 0.01]), 0, 1), alpha=0.6, blur=1.0)
+    inner = np.clip(ear * 1.25 + np.float32([0.04, 0.01, 0.01]), 0, 1)
+    inner = inner * (1 - look.ear_inner_dark) + fur * 0.35 * look.ear_inner_dark
+    paint.fill(img, [sh.ear_inner], inner, alpha=0.6 + 0.3 * look.ear_inner_dark, blur=1.0)
     paint.label(lab, [sh.ear_near], 2)
     for wpts in sh.whiskers:
-        paint.stroke(img, wpts, (0.6, 0.58, 0.55), 1.0, alpha=look.whiskers * min(1.0, pose.length / 250))
+        paint.stroke(img, wpts, (0.6, 0.58, 0.55), max(1.0, pose.length / 1500),
+                     alpha=look.whiskers * min(1.0, pose.length / 250))
     if sh.groom:
         for k, poly in enumerate(sh.groom):  # forearm in fur, then the paws (pinkish-dark) over the face
             col = fur * 1.1 if k == 0 else np.asarray(look.paw_rgb, np.float32) * 0.45 + fur * 0.55
@@ -304,7 +349,7 @@ def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLoo
     if sh.eye is None or score is None:
         return DrawnMouse(False, None, None, None, None, bbox)
     g = sh.eye
-    rh = draw_eye(img, lab, g, float(score), look.open_ratio, look.gamma, look.fur_rgb, look.ring, look.gloss)
+    rh = draw_eye(img, lab, g, float(score), look.open_ratio, look.gamma, look.fur_rgb, look.ring, look.gloss, look.eye)
     return DrawnMouse(True, g.cx, g.cy, g.length, rh, bbox)
 
 
@@ -312,6 +357,13 @@ def eye_anchor(pose: MousePose, look: MouseLook) -> tuple[float, float]:
     """Canvas position of the eye centre (also where it would be when the eye is hidden)."""
     sh = _shapes(replace(pose, hidden=""), look)
     return sh.eye.cx, sh.eye.cy
+
+
+def eye_axes(pose: MousePose, look: MouseLook) -> tuple[float, float, float, float, float]:
+    """Eye centre (x, y), unit nose direction (ux, uy) and eye length in canvas pixels, defined by the head
+    (also when the eye is hidden)."""
+    g = _shapes(replace(pose, hidden=""), look).eye
+    return g.cx, g.cy, g.ux, g.uy, g.length
 
 
 def with_position(pose: MousePose, x: float, y: float) -> MousePose:

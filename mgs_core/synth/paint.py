@@ -52,10 +52,9 @@ def blend(img: np.ndarray, alpha: np.ndarray, box, color) -> None:
     """img[box] = img * (1 - alpha) + color * alpha; ``color`` is an RGB triple or an array matching the box."""
     x0, y0, x1, y1 = box
     region = img[y0:y1, x0:x1]
-    a = alpha[..., None]
-    col = np.asarray(color, np.float32)
-    region *= 1.0 - a
-    region += a * col
+    diff = np.asarray(color, np.float32) - region  # img + alpha * (color - img), one temporary
+    diff *= alpha[..., None]
+    region += diff
 
 
 def fill(img: np.ndarray, polys: list[np.ndarray], color, alpha: float = 1.0, blur: float = 0.0) -> None:
@@ -97,3 +96,18 @@ def ellipse_points(cx: float, cy: float, ax: float, ay: float, angle_rad: float 
     x, y = ax * np.cos(t), ay * np.sin(t)
     c, s = np.cos(angle_rad), np.sin(angle_rad)
     return np.stack([cx + c * x - s * y, cy + s * x + c * y], axis=1)
+
+
+def label_stroke(lab: np.ndarray, pts: np.ndarray, cls: int, thickness: float) -> None:
+    """Write class ``cls`` along an open polyline of the given thickness (hard edges)."""
+    cv2.polylines(lab, [_fixed(np.asarray(pts).reshape(-1, 2))], False, int(cls), max(int(round(thickness)), 1),
+                  cv2.LINE_8, SHIFT)
+
+
+def rect_points(x0: float, y0: float, x1: float, y1: float, width: float) -> np.ndarray:
+    """The 4 corners of a bar of ``width`` from (x0, y0) to (x1, y1)."""
+    d = np.array([x1 - x0, y1 - y0], np.float64)
+    d /= np.linalg.norm(d) + 1e-9
+    n = np.array([-d[1], d[0]]) * width / 2.0
+    a, b = np.array([x0, y0]), np.array([x1, y1])
+    return np.array([a + n, b + n, b - n, a - n])

@@ -37,6 +37,14 @@ class SceneStyle:
     box_edge: float  # opacity of box edges
     reflections: int  # number of reflection streaks per box
     tint: float  # acrylic haze
+    # Optics and tone (defaults change nothing; the dataset randomises them with :func:`random_optics`).
+    gamma: float = 1.0  # output = input ** gamma (on 0-1 values)
+    contrast: float = 1.0  # scaling around mid-grey (< 1: washed out)
+    black_level: float = 0.0  # added offset, 0-1 scale
+    vignette: float = 0.0  # corner darkening 0-1
+    defocus: float = 0.0  # disk blur radius, canvas pixels
+    motion: float = 0.0  # motion blur length, canvas pixels
+    motion_angle: float = 0.0  # radians
 
 
 def random_style(rng: np.random.Generator, greyscale: bool | None = None, mild: bool = False) -> SceneStyle:
@@ -64,6 +72,24 @@ def random_style(rng: np.random.Generator, greyscale: bool | None = None, mild: 
         jpeg_quality=0 if mild else int(rng.choice([0, 0, rng.integers(30, 96)])),
         chroma_subsample=bool(rng.random() < 0.6), box_edge=float(rng.uniform(0.2, 0.7)),
         reflections=int(rng.integers(0, 4)), tint=float(rng.uniform(0.0, 0.12)),
+    )
+
+
+def random_optics(rng: np.random.Generator, style: SceneStyle, strong: bool) -> SceneStyle:
+    """Randomise exposure, gamma, contrast, vignetting, defocus and motion blur (``strong``: IR-camera range)."""
+    from dataclasses import replace
+
+    exposure = float(np.exp(rng.uniform(np.log(0.45), np.log(2.2)))) if strong else style.exposure
+    return replace(
+        style, exposure=exposure, gamma=float(np.exp(rng.uniform(np.log(0.6), np.log(1.6)))),
+        contrast=float(rng.uniform(0.45, 1.15) if strong else rng.uniform(0.75, 1.1)),
+        black_level=float(rng.uniform(0.0, 0.15) if rng.random() < 0.4 else 0.0),
+        vignette=float(rng.uniform(0.0, 0.6) if rng.random() < 0.5 else 0.0),
+        defocus=float(rng.uniform(1.0, 4.0) if rng.random() < 0.2 else 0.0),
+        motion=float(rng.uniform(2.0, 10.0) if rng.random() < 0.2 else 0.0),
+        motion_angle=float(rng.uniform(0, np.pi)),
+        noise=float(rng.uniform(0.003, 0.06)) if strong else style.noise,
+        jpeg_quality=int(rng.choice([0, rng.integers(25, 96)])) if strong else style.jpeg_quality,
     )
 
 
@@ -114,6 +140,21 @@ def draw_background(img: np.ndarray, style: SceneStyle, rng: np.random.Generator
     small = rng.standard_normal((6, 9)).astype(np.float32)
     folds = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
     img *= (1.0 + 0.06 * folds)[..., None]
+    if style.background == "bedding":
+        img *= bedding_texture(rng, h, w)[..., None]
+
+
+def bedding_texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Multiplicative 0.4-1.4 map of wood-chip/paper bedding: overlapping light and dark flakes."""
+    tex = np.ones((h, w), np.float32)
+    n = int(np.clip(h * w / 400, 60, 1500))
+    xs, ys = rng.uniform(0, w, n), rng.uniform(0, h, n)
+    sz = rng.uniform(2, 9, n) * max(h, w) / 256
+    angs = rng.uniform(0, 180, n)
+    vals = rng.uniform(0.55, 1.35, n)
+    for x, y, s_, a, v in zip(xs, ys, sz, angs, vals):
+        cv2.ellipse(tex, (int(x), int(y)), (int(s_), max(1, int(s_ * 0.4))), float(a), 0, 360, float(v), -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(tex, (0, 0), 0.7)
 
 
 def draw_box_back(img: np.ndarray, box, style: SceneStyle, rng: np.random.Generator) -> None:
@@ -177,6 +218,12 @@ class Camera:
             out = cv2.multiply(g.reshape(h, w), self.gain)
         else:
             out = cv2.multiply(img, self.gain)
+        if style.vignette > 0:
+            out = cv2.multiply(out, self._vignette(out.ndim))
+        if style.defocus >= 1.0:
+            out = cv2.filter2D(out, -1, _disk(style.defocus))
+        if style.motion >= 1.5:
+            out = cv2.filter2D(out, -1, _line(style.motion, style.motion_angle))
         if style.blur > 0.3:
             out = cv2.GaussianBlur(out, (0, 0), style.blur)
         if style.noise > 0:
@@ -192,9 +239,19 @@ class Camera:
         u8 = np.empty(out.shape, np.uint8)
         np.clip(out + np.float32(0.5), 0, 255, out=out)
         u8[...] = out
+        if style.gamma != 1.0 or style.contrast != 1.0 or style.black_level != 0.0:
+            v = (np.arange(256, dtype=np.float64) / 255.0) ** style.gamma
+            v = ((v - 0.5) * style.contrast + 0.5 + style.black_level) * 255.0
+            u8 = cv2.LUT(u8, np.clip(v + 0.5, 0, 255).astype(np.uint8))
         if style.greyscale:
             u8 = cv2.merge([u8, u8, u8])
         return self._codec(u8)
+
+    def _vignette(self, ndim: int) -> np.ndarray:
+        yy, xx = np.mgrid[0:self.h, 0:self.w].astype(np.float32)
+        r2 = ((xx - self.w / 2) / (self.w / 2)) ** 2 + ((yy - self.h / 2) / (self.h / 2)) ** 2
+        v = (1.0 - self.style.vignette * np.clip(r2 / 2.0, 0, 1) ** 1.2).astype(np.float32)
+        return v if ndim == 2 else cv2.merge([v, v, v])
 
     def _codec(self, u8: np.ndarray) -> np.ndarray:
         style, h, w = self.style, self.h, self.w
@@ -210,6 +267,22 @@ class Camera:
             if u8.ndim == 2:
                 u8 = np.repeat(u8[..., None], 3, axis=2)
         return np.ascontiguousarray(u8)
+
+
+def _disk(radius: float) -> np.ndarray:
+    r = int(np.ceil(radius))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    k = (np.hypot(xx, yy) <= radius + 0.5).astype(np.float32)
+    return k / k.sum()
+
+
+def _line(length: float, angle: float) -> np.ndarray:
+    n = int(np.ceil(length)) | 1
+    k = np.zeros((n, n), np.float32)
+    c = n // 2
+    cv2.line(k, (int(round(c - c * np.cos(angle))), int(round(c - c * np.sin(angle)))),
+             (int(round(c + c * np.cos(angle))), int(round(c + c * np.sin(angle)))), 1.0, 1, cv2.LINE_AA)
+    return k / k.sum()
 
 
 def apply_camera(img: np.ndarray, style: SceneStyle, rng: np.random.Generator) -> np.ndarray:

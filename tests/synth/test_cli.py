@@ -47,3 +47,16 @@ def test_video_command_small(tmp_path, capsys):
     assert len(rows) == 4 * 2 and list(rows[0]) == ["frame", "time_s", "roi", "animal", "group", "eye_visible",
                                                     "eye_x", "eye_y", "score"]
     assert out.stat().st_size > 0
+
+
+def test_dataset_kinds_option(tmp_path, capsys):
+    assert main(["synth", "dataset", "--out", str(tmp_path / "d"), "--n", "4", "--seed", "4", "--workers", "1",
+                 "--kinds", "closeup,headfixed"]) == 0
+    with open(tmp_path / "d" / "labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["kind"] for r in rows} <= {"closeup", "headfixed"}
+    assert {"eye_length", "eye_angle", "kind", "hidden", "greyscale", "exposure", "background", "seed", "index"} <= set(rows[0])
+    capsys.readouterr()
+    assert main(["synth", "dataset", "--out", str(tmp_path / "e"), "--n", "2", "--seed", "4", "--kinds", "aquarium"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "--kinds" in err[0]

@@ -51,11 +51,13 @@ def test_item_masks_classes_and_eye_inside_animal(index):
     assert it.image.shape == (256, 256, 3) and it.mask.shape == (256, 256)
     assert set(np.unique(it.mask)) <= {0, 1, 2, 3}
     if it.eye_visible:
-        assert (it.mask == 3).any() and _eye_inside_animal(it.mask)
+        assert (it.mask == 3).any()
         assert 0 <= it.eye_x < 256 and 0 <= it.eye_y < 256 and 0.0 <= it.score <= 9.0
-        ys, xs = np.nonzero(it.mask == 3)
-        # truth eye centre = centre of the eye region (up to pixel quantisation)
-        assert abs(xs.mean() - it.eye_x) < 1.5 and abs(ys.mean() - it.eye_y) < 1.5
+        if it.apparatus == "":  # apparatus in front of the face may border (or cover part of) the eye region
+            assert _eye_inside_animal(it.mask)
+            ys, xs = np.nonzero(it.mask == 3)
+            # truth eye centre = centre of the eye region (up to pixel quantisation)
+            assert abs(xs.mean() - it.eye_x) < 1.5 and abs(ys.mean() - it.eye_y) < 1.5
     else:
         assert not (it.mask == 3).any() and it.score is None and it.eye_x is None
 
@@ -69,10 +71,13 @@ def test_hidden_eye_has_no_eye_pixels(kind):
         assert (it.mask == 1).any()
 
 
-def test_open_eye_size_in_crop():
-    lengths = [render_item(31, i, hidden="", closeup=False).eye_length for i in range(20)]
-    assert 9.0 < min(lengths) and max(lengths) < 21.0
-    assert 12.0 < float(np.median(lengths)) < 18.0
+@pytest.mark.parametrize("kind,lo,hi", [("rack", 5.5, 13.0), ("box", 10.5, 19.5), ("closeup", 19.0, 121.0),
+                                        ("headfixed", 27.0, 121.0)])
+def test_eye_length_in_crop_per_kind(kind, lo, hi):
+    lengths = [render_item(31, i, hidden="", kind=kind).eye_length for i in range(12)]
+    lengths = [v for v in lengths if v is not None]  # an eye covered by apparatus has no length
+    assert len(lengths) >= 8
+    assert lo < min(lengths) and max(lengths) < hi
 
 
 def test_eye_region_height_decreases_with_score():
