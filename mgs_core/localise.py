@@ -80,3 +80,71 @@ def decide(labels: np.ndarray, heat_prob: np.ndarray, log2_length: np.ndarray, c
         return EyeDecision(TOO_SMALL, peak, peak.confidence * size_ok)
     return EyeDecision(SCORED, peak, peak.confidence)
 
+
+
+@dataclass(frozen=True)
+class ZoomRules:
+    """Coarse-to-fine second look (module :func:`zoom_tiles`): crops whose first decision is unsure are searched again
+    on ``grid`` x ``grid`` overlapping tiles of ``side`` x the crop, each enlarged to the crop size. An eye that is
+    small beside a large head (a whole-frame ROI of a head-fixed mouse) fills a tile the way a face close-up fills a
+    crop. ``below``: a scored eye with a confidence under this is unsure too. No-mouse crops are never zoomed."""
+
+    grid: int = 2
+    side: float = 0.6
+    below: float = 0.6
+
+    def wants(self, d: EyeDecision) -> bool:
+        if d.status == NO_ANIMAL:
+            return False
+        return d.status != SCORED or d.peak is None or d.peak.confidence < self.below
+
+    def origins(self, crop_size: int) -> list[tuple[int, int, int]]:
+        """(x0, y0, side_px) of every tile in crop pixels."""
+        t = int(round(self.side * crop_size))
+        if self.grid == 1:
+            starts = [(crop_size - t) // 2]
+        else:
+            starts = [int(round(i * (crop_size - t) / (self.grid - 1))) for i in range(self.grid)]
+        return [(x0, y0, t) for y0 in starts for x0 in starts]
+
+
+def zoom_tiles(crops: np.ndarray, rules: ZoomRules) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """All tiles of all ``crops`` enlarged to the crop size: ``(N * grid^2, S, S, 3)`` and the tile origins."""
+    import cv2
+
+    size = crops.shape[1]
+    origins = rules.origins(size)
+    out = np.empty((len(crops) * len(origins),) + crops.shape[1:], crops.dtype)
+    k = 0
+    for crop in crops:
+        for x0, y0, t in origins:
+            cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], (size, size), dst=out[k], interpolation=cv2.INTER_LINEAR)
+            k += 1
+    return out, origins
+
+
+def from_tile(d: EyeDecision, origin: tuple[int, int, int], crop_size: int,
+              rules: KeypointRules = KeypointRules()) -> EyeDecision:
+    """A tile's decision in the coordinates of its crop (the size test is redone on the crop-pixel eye length)."""
+    if d.peak is None:
+        return d
+    x0, y0, t = origin
+    f = t / crop_size
+    p = EyePeak(x0 + (d.peak.x + 0.5) * f - 0.5, y0 + (d.peak.y + 0.5) * f - 0.5, d.peak.confidence,
+                d.peak.length * f)
+    if d.status not in (SCORED, TOO_SMALL):
+        return EyeDecision(d.status, p, d.scorability)
+    size_ok = min(1.0, p.length / rules.min_judge_length)
+    status = TOO_SMALL if p.length < rules.min_judge_length else SCORED
+    return EyeDecision(status, p, p.confidence * (size_ok if status == TOO_SMALL else 1.0))
+
+
+def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, crop_size: int,
+                      rules: KeypointRules = KeypointRules()) -> EyeDecision:
+    """The first decision, or the most confident located eye of the zoomed tiles when it is more confident."""
+    best = first
+    best_conf = first.peak.confidence if first.peak is not None and first.status in (SCORED, TOO_SMALL) else -1.0
+    for d, o in zip(tiles, origins):
+        if d.status in (SCORED, TOO_SMALL) and d.peak.confidence > best_conf:
+            best, best_conf = from_tile(d, o, crop_size, rules), d.peak.confidence
+    return best

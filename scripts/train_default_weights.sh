@@ -10,7 +10,7 @@
 #   held-out test set         : seed 909091 (800 crops, only used by the final evaluation)
 #   U-Net seed 11, regressor seed 21, cross-validation seed 0
 # Usage: scripts/train_default_weights.sh [WORK_DIR]   (default runs/v2; about 1.5 h on 2 quiet CPU cores)
-# Environment: SEG_EPOCHS (10), SEG_LIMIT (4000), SCORE_EPOCHS (100), KS ("1.5 2 2.5 3"), THREADS (2),
+# Environment: SEG_EPOCHS (24), SEG_LIMIT (4000), SCORE_EPOCHS (100), KS ("1.5 2 2.5 3"), THREADS (2),
 #              DEST (mgs_core/weights), STAGES ("data seg k cv score eval release": run a subset, e.g. "k cv")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ WORK=${1:-runs/v2}
 DATA=$WORK/data
 DEST=${DEST:-mgs_core/weights}
 THREADS=${THREADS:-2}
-SEG_EPOCHS=${SEG_EPOCHS:-10}
+SEG_EPOCHS=${SEG_EPOCHS:-24}
 SEG_LIMIT=${SEG_LIMIT:-4000}
 SCORE_EPOCHS=${SCORE_EPOCHS:-100}
 KS=${KS:-"1.5 2 2.5 3"}

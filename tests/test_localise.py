@@ -33,3 +33,39 @@ def test_low_confidence_or_off_the_animal_is_hidden():
 def test_too_small_keeps_the_position_but_is_not_judged():
     d = decide(*_maps(length_crop=4.0), rules=KeypointRules(min_judge_length=7.0))
     assert d.status == TOO_SMALL and d.peak is not None and d.scorability < 0.6
+
+
+def test_zoom_tiles_cover_the_crop_and_map_back():
+    from mgs_core.localise import EyeDecision, ZoomRules, from_tile, zoom_tiles
+    from mgs_core.eye_heatmap import EyePeak
+
+    rules = ZoomRules(grid=2, side=0.6)
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    crops[0, 30:36, 180:186] = 255  # a bright spot in the upper-right tile
+    tiles, origins = zoom_tiles(crops, rules)
+    assert tiles.shape == (4, 256, 256, 3) and origins[0] == (0, 0, 154) and origins[-1] == (102, 102, 154)
+    x0, y0, t = origins[1]
+    ys, xs = np.nonzero(tiles[1, ..., 0] > 128)
+    back_x = x0 + (xs.mean() + 0.5) * t / 256 - 0.5
+    back_y = y0 + (ys.mean() + 0.5) * t / 256 - 0.5
+    assert abs(back_x - 182.5) < 1 and abs(back_y - 32.5) < 1
+    d = from_tile(EyeDecision(SCORED, EyePeak(128.0, 64.0, 0.9, 40.0), 0.9), origins[1], 256)
+    assert d.status == SCORED and abs(d.peak.length - 40 * 154 / 256) < 1e-6
+    assert abs(d.peak.x - (102 + 128.5 * 154 / 256 - 0.5)) < 1e-6
+    small = from_tile(EyeDecision(SCORED, EyePeak(10.0, 10.0, 0.9, 9.0), 0.9), origins[0], 256)
+    assert small.status == TOO_SMALL  # 9 px in the tile is 5.4 px in the crop
+
+
+def test_refine_takes_a_more_confident_tile_and_never_zooms_an_empty_scene():
+    from mgs_core.localise import EyeDecision, ZoomRules, refine_with_tiles
+    from mgs_core.eye_heatmap import EyePeak
+
+    rules = ZoomRules()
+    first = EyeDecision(EYE_HIDDEN, EyePeak(5.0, 5.0, 0.2, 10.0), 0.2)
+    assert rules.wants(first) and not rules.wants(EyeDecision(NO_ANIMAL, None, 0.0))
+    assert not rules.wants(EyeDecision(SCORED, EyePeak(5.0, 5.0, 0.9, 20.0), 0.9))
+    tiles = [EyeDecision(EYE_HIDDEN, EyePeak(1.0, 1.0, 0.25, 9.0), 0.25),
+             EyeDecision(SCORED, EyePeak(100.0, 50.0, 0.8, 30.0), 0.8)]
+    best = refine_with_tiles(first, tiles, rules.origins(256)[:2], 256)
+    assert best.status == SCORED and best.peak.confidence == 0.8
+    assert refine_with_tiles(first, tiles[:1], rules.origins(256)[:1], 256) is first

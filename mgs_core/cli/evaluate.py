@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, help="use only the first N rows (CV: the first N visible-eye items)")
     p.add_argument("--seed", type=int, default=0, help="CV: fold split and training seed; no-mouse crops' seed")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-zoom", action="store_true",
+                   help="pipeline: no coarse-to-fine second look at zoomed tiles of unsure crops")
     p.add_argument("--patch", choices=["fixed", "scaled"], default="fixed",
                    help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
     p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")
@@ -79,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     if args.folds is None or args.nomouse is not None:
         from mgs_core.runners import load_runner
 
-        runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads)
+        zoom = {"zoom": None} if args.no_zoom else {}
+        runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads, **zoom)
         out["seg_model"] = card_id(runner.info().seg_model)
         out["score_model"] = card_id(runner.info().score_model)
     if args.data is not None and args.folds is None:

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import KeypointRules, decide
+from mgs_core.localise import KeypointRules, ZoomRules, decide, refine_with_tiles, zoom_tiles
 from mgs_core.patches import eye_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -133,7 +133,8 @@ class LocalRunner(Runner):
 
     def __init__(self, seg_model, score_model, device: str = "auto", backend: str = "auto",
                  seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
-                 eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules()):
+                 eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules(),
+                 zoom: ZoomRules | None = ZoomRules()):
         import torch
 
         if backend not in ("auto", "torch", "onnx"):
@@ -151,6 +152,7 @@ class LocalRunner(Runner):
         self.seg_size = int(getattr(self.seg_model, "input_size", 128))
         self.eye_rules = eye_rules
         self.keypoint_rules = keypoint_rules
+        self.zoom = zoom
         self.keypoint = bool(getattr(self.seg_model, "keypoint", False))
         self.patch_mode = str(getattr(self.score_model, "patch", "fixed"))
         self.patch_k = float(getattr(self.score_model, "patch_k", 2.5))
@@ -282,9 +284,20 @@ class LocalRunner(Runner):
         raw = self.score_patches(eye_patches(crops[idx], eyes, self.patch_mode, self.patch_k))
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
-    def _infer_keypoint(self, crops: np.ndarray) -> list[CropResult]:
+    def _decide(self, crops: np.ndarray) -> list:
         labels, heat, log2len = self.segment(crops)
-        decisions = [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(crops))]
+        return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(crops))]
+
+    def _infer_keypoint(self, crops: np.ndarray) -> list[CropResult]:
+        decisions = self._decide(crops)
+        unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
+        if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
+            tiles, origins = zoom_tiles(crops[unsure], self.zoom)
+            tile_decisions = self._decide(tiles)
+            n = len(origins)
+            for k, i in enumerate(unsure):
+                decisions[i] = refine_with_tiles(decisions[i], tile_decisions[k * n : (k + 1) * n], origins, ROI_SIZE,
+                                                 self.keypoint_rules)
         seen = [i for i, d in enumerate(decisions) if d.status == SCORED]
         scores = self._scores(crops, seen, [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length)
                                             for i in seen])
