@@ -41,6 +41,10 @@ def register(subparsers) -> None:
     s.add_argument("--init", help="fine-tune from 'default' (the shipped U-Net) or a U-Net checkpoint; keeps its "
                                   "widths and input size")
     s.add_argument("--no-keypoint", action="store_true", help="segmentation classes only (the paper's U-Net)")
+    s.add_argument("--vis-weight", type=float, default=1.0,
+                   help="weight of the eye-visibility loss (BCE on each image's heatmap peak; default 1)")
+    s.add_argument("--hidden-weight", type=float, default=1.0,
+                   help="sampling weight of crops without a visible eye (e.g. 3 oversamples them; default 1)")
     s.set_defaults(func=run_seg)
 
     r = sub.add_parser("score", help="train the paper's Table 1 regressor (paper's recipe by default)",
@@ -112,7 +116,8 @@ def run_seg(args: argparse.Namespace) -> int:
     train = seg_arrays(ds.items[: args.limit] if args.limit else ds.items, args.input_size, source=labels)
     val = seg_arrays(_load(args.val).items, args.input_size, source=f"{args.val}/labels.csv") if args.val else None
     cfg = SegConfig(widths=args.widths, input_size=args.input_size, epochs=args.epochs, batch=args.batch, lr=args.lr,
-                    seed=args.seed, threads=args.threads, keypoint=not args.no_keypoint)
+                    seed=args.seed, threads=args.threads, keypoint=not args.no_keypoint, vis_weight=args.vis_weight,
+                    hidden_weight=args.hidden_weight)
     card = {"name": "segmentation + eye keypoint U-Net" if cfg.keypoint else "segmentation U-Net",
             **provenance(args.seed, args.data, len(train.images), args.note, command_line(args, ("train", "seg")))}
     _, res = train_seg(train, val, args.out, cfg, resume=args.resume, card=card, progress=print_progress,

@@ -42,6 +42,8 @@ class SegConfig:
     keypoint: bool = True
     heat_weight: float = 1.0
     size_weight: float = 0.5
+    vis_weight: float = 1.0  # image-level BCE on the heatmap's peak logit: the visibility decision, trained as one
+    hidden_weight: float = 1.0  # sampling weight of items without a visible eye (>1 oversamples them)
     aug: SegAug = field(default_factory=SegAug)
 
 
@@ -168,7 +170,21 @@ def seg_batch_loss(model, x, y, has_mask, heat, size_t, size_w, cw, dw, config: 
     if config.keypoint:
         loss = loss + config.heat_weight * heatmap_loss(out[:, c], heat)
         loss = loss + config.size_weight * size_loss(out[:, c + 1], size_t, size_w)
+        if config.vis_weight > 0:
+            loss = loss + config.vis_weight * visibility_loss(out[:, c], heat)
     return loss
+
+
+def visibility_loss(logit, heat_target):
+    """BCE of each image's peak heatmap logit against "an eye centre is in this image" (the target's peak is 1).
+
+    The peak's probability is what decides "eye visible" at inference; the focal loss alone barely penalises a
+    middling peak on a hidden eye, so the decision is trained as a classifier of its own."""
+    import torch.nn.functional as F
+
+    peak = logit.flatten(1).max(dim=1).values
+    target = (heat_target.flatten(1).max(dim=1).values >= 0.999).to(logit.dtype)
+    return F.binary_cross_entropy_with_logits(peak, target)
 
 
 def validate_keypoint(model, val: SegArrays, crop_size: int = 256) -> tuple[float | None, float | None]:
@@ -212,6 +228,16 @@ def predict_maps(model, images: np.ndarray, batch: int = 32):
                 heat[i : i + batch] = torch.sigmoid(out[:, c]).numpy()
                 size[i : i + batch] = out[:, c + 1].numpy()
     return labels, heat, size
+
+
+def epoch_order(train: SegArrays, rng, hidden_weight: float = 1.0) -> np.ndarray:
+    """One epoch's item order: a permutation, or with ``hidden_weight`` != 1 a weighted draw (with replacement) in
+    which items without a visible eye are ``hidden_weight`` times as likely."""
+    n = len(train.images)
+    if hidden_weight == 1.0:
+        return rng.permutation(n)
+    w = np.where(np.isfinite(train.points[:, 0]), 1.0, float(hidden_weight))
+    return rng.choice(n, size=n, replace=True, p=w / w.sum())
 
 
 def train_seg(train: SegArrays, val: SegArrays | None = None, out: str | Path | None = None,
@@ -267,7 +293,7 @@ def train_seg(train: SegArrays, val: SegArrays | None = None, out: str | Path | 
     epoch = start
     for epoch in range(start + 1, config.epochs + 1):
         model.train()
-        order = rng.permutation(len(train.images))
+        order = epoch_order(train, rng, config.hidden_weight)
         losses = []
         for b in range(steps_per_epoch):
             idx = order[b * config.batch : (b + 1) * config.batch]
