@@ -1,6 +1,6 @@
 """Inputs of a batch: files, folders (recursively, video extensions) and globs -> one ScoreTask per input.
 
-Output names: an input named directly (or by a glob) writes ``OUT/<stem>.*``; a video found inside a folder
+Our own outputs (``*.annotated.mp4``) are never inputs, from a folder or a glob. Output names: an input named directly (or by a glob) writes ``OUT/<stem>.*``; a video found inside a folder
 argument writes ``OUT/<sub-folders>/<stem>.*``, mirroring the folder, so ``box1/day1.mp4`` and ``box2/day1.mp4``
 do not collide. Files inside the output folder and in hidden folders (``.<stem>.partial``) are never inputs.
 """
@@ -78,7 +78,7 @@ def discover_inputs(args: list[str | Path], exclude: str | Path | None = None) -
             add(p, Path("."))
         else:
             matches = [Path(m) for m in sorted(glob.glob(str(arg), recursive=True))]
-            matches = [m for m in matches if not _inside(m, exclude)]
+            matches = [m for m in matches if not _inside(m, exclude) and not m.name.endswith(".annotated.mp4")]
             if not matches:
                 raise InputError(f"{arg} matches no files")
             for m in matches:

@@ -63,7 +63,7 @@ def _run_on_cluster(tasks, client, finish, report, retries: int) -> list[TaskOut
     futures = {client.submit(run_task, t, key=f"{t.key}-{run_id}", retries=retries, pure=False): t for t in tasks}
     outcomes: dict[str, TaskOutcome] = {}
     try:
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             t = futures[fut]
             try:
                 o = fut.result()
