@@ -11,6 +11,11 @@ Resume: results go to ``out_dir/.<stem>.partial/chunk_<first>_<count>.parquet`` 
 hash, ROIs, model hashes, backend, stride, frame limit); a rerun with the same inputs skips the frames already in
 complete chunks, and the final files equal those of an uninterrupted run. A partial folder from different inputs is
 discarded with a message. The partial folder is removed once the final files are written.
+
+Publication (``publish_results``): CSV, Parquet and provenance are written under temporary names and renamed only
+when all are complete, the provenance last and naming the other two's SHA-256, so ``published_set`` never takes a
+mix of two runs for a result. Skip (``finished_run``): a published set whose provenance matches the job (video hash,
+ROIs, models, stride, frame limit) is reused without decoding. Both are described in docs/formats.md.
 """
 from __future__ import annotations
 
