@@ -66,9 +66,12 @@ def test_partial_input_resumes_from_its_chunks(videos, fake_runner, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C is not contained: it stops the batch, chunks are kept
         scoring.score_video(task.input, None, fake_runner, task.out_dir, chunk_frames=5, progress=stop_after_two_chunks)
-    assert len(list((tmp_path / "out" / ".rec0.partial").glob("chunk_*.parquet"))) == 2
+    # two full chunks, and on Ctrl-C the frames since the last one: 12 frames kept
+    chunks = sorted(p.name for p in (tmp_path / "out" / ".rec0.partial").glob("chunk_*.parquet"))
+    assert chunks == ["chunk_000000000_000005.parquet", "chunk_000000005_000005.parquet",
+                      "chunk_000000010_000002.parquet"]
     o = run_task(task, runner=fake_runner)
-    assert o.state == RESUMED and o.frames == 20 and 0 < o.frames_new < 20 and "resuming" in o.message
+    assert o.state == RESUMED and o.frames == 20 and o.frames_new == 8 and "resuming" in o.message
     assert (tmp_path / "out" / "rec0.csv").read_bytes() == (tmp_path / "ref" / "rec0.csv").read_bytes()
     assert ref.state == DONE
 
