@@ -11,6 +11,11 @@ Resume: results go to ``out_dir/.<stem>.partial/chunk_<first>_<count>.parquet`` 
 hash, ROIs, model hashes, backend, stride, frame limit); a rerun with the same inputs skips the frames already in
 complete chunks, and the final files equal those of an uninterrupted run. A partial folder from different inputs is
 discarded with a message. The partial folder is removed once the final files are written.
+
+Publication (``publish_results``): CSV, Parquet and provenance are written under temporary names and renamed only
+when all are complete, the provenance last and naming the other two's SHA-256, so ``published_set`` never takes a
+mix of two runs for a result. Skip (``finished_run``): a published set whose provenance matches the job (video hash,
+ROIs, models, stride, frame limit) is reused without decoding. Both are described in docs/formats.md.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mgs_core.errors import InputError, ServerError
-from mgs_core.io.results import COLUMNS, frames_to_table, save_scores, typed_table
+from mgs_core.io.results import COLUMNS, frames_to_table, typed_table
 from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
 from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
 from mgs_core.models.checkpoint import file_sha256
@@ -105,8 +110,12 @@ def _manifest(video_sha: str, roiset: RoiSet, runner_info, stride: int, max_fram
 
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    tmp.replace(path)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
 
 
 def _chunk_files(partial: Path) -> list[tuple[int, int, Path]]:
@@ -267,18 +276,18 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
 
     df = pd.concat(tables, ignore_index=True) if tables else frames_to_table([])
     df = typed_table(df)[COLUMNS].reset_index(drop=True)
-    csv, parquet = save_scores(df, out / stem)
+    csv, parquet, prov_path = published_paths(out, stem)
     annotated = None
     if annotate:
         annotated = annotate_video(input_path, roiset, df, out / f"{stem}.annotated.mp4", stride, max_frames)
     wall = time.perf_counter() - t_start
-    summary = ScoreSummary(str(input_path), csv, parquet, out / f"{stem}.json", annotated,
+    summary = ScoreSummary(str(input_path), csv, parquet, prov_path, annotated,
                            frames_scored=int(df["frame"].nunique()) if len(df) else 0, frames_resumed=min(done, state["n"]),
                            frames_failed=state["failed"], rows=len(df), wall_s=round(wall, 3),
                            frames_per_s=round(state["new"] / score_s, 2) if score_s > 0 and state["new"] else 0.0,
                            decode_error=src.decode_error, messages=tuple(messages))
     prov = provenance(summary, info, video_sha, input_path, roiset, roi_source, rinfo, stride, max_frames, started)
-    _write_atomic(summary.provenance, lambda p: p.write_text(json.dumps(prov, indent=2, default=str) + "\n"))
+    publish_results(df, prov, out, stem)
     shutil.rmtree(partial, ignore_errors=True)
     return summary
 
@@ -292,7 +301,9 @@ def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_pat
         "format": PROVENANCE_FORMAT,
         "version": 1,
         "input": {"path": str(input_path.resolve()), "name": input_path.name, "sha256": video_sha,
-                  "size_bytes": input_path.stat().st_size, "width": info.width, "height": info.height,
+                  "size_bytes": input_path.stat().st_size,
+                  "mtime_utc": datetime.fromtimestamp(input_path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds"),
+                  "width": info.width, "height": info.height,
                   "fps": info.fps, "n_frames_header": info.n_frames, "duration_s": info.duration_s,
                   "codec": info.codec, "is_image": info.is_image},
         "rois": {"file": str(Path(roi_source).resolve()) if roi_source else None,
@@ -317,3 +328,148 @@ def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_pat
 def summary_dict(summary: ScoreSummary) -> dict:
     """A JSON-friendly view of a ScoreSummary."""
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(summary).items()}
+
+
+# --- Publication: the final files of one input appear as one set -------------------------------------------------
+
+PUBLISH_SUFFIX = ".publishing"
+
+
+def published_paths(out: Path, stem: str) -> tuple[Path, Path, Path]:
+    """The final CSV, Parquet and provenance paths of one input."""
+    return out / f"{stem}.csv", out / f"{stem}.parquet", out / f"{stem}.json"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems do not sync folders; the renames are still atomic
+    finally:
+        os.close(fd)
+
+
+def write_failure(exc: OSError, out: Path, stem: str) -> InputError:
+    """One clear message for a write that failed (full disk, permissions), naming the folder and the input."""
+    reason = exc.strerror or str(exc)
+    return InputError(f"could not write the results of {stem} to {out} ({reason}); nothing was published and the "
+                      f"frames already scored are kept in {out / f'.{stem}.partial'}: fix it and rerun the same "
+                      "command to finish")
+
+
+def publish_results(df: pd.DataFrame, prov: dict, out: Path, stem: str) -> tuple[Path, Path, Path]:
+    """Publish CSV, Parquet and provenance of one input as one set (docs/formats.md, "Publication").
+
+    All three are written completely under temporary names first (and synced); the provenance, written last, names
+    the SHA-256 of the other two. Only then are they renamed into place: the old provenance goes first, so while the
+    renames happen no provenance matches the files, and a reader that checks the hashes (:func:`published_set`)
+    never takes a mix from two runs for a result. A failed write (e.g. a full disk) removes the temporary files,
+    leaves any earlier published set untouched and raises InputError.
+    """
+    final = published_paths(out, stem)
+    tmp = [p.with_name(f".{p.name}{PUBLISH_SUFFIX}") for p in final]
+    csv_tmp, parquet_tmp, prov_tmp = tmp
+    try:
+        df.to_csv(csv_tmp, index=False)
+        df.to_parquet(parquet_tmp, index=False)
+        for p in (csv_tmp, parquet_tmp):
+            _fsync_file(p)
+        prov = dict(prov)
+        prov["outputs"] = {**prov.get("outputs", {}), "csv": final[0].name, "parquet": final[1].name,
+                           "csv_sha256": file_sha256(csv_tmp), "parquet_sha256": file_sha256(parquet_tmp)}
+        prov_tmp.write_text(json.dumps(prov, indent=2, default=str) + "\n")
+        _fsync_file(prov_tmp)
+    except OSError as exc:
+        for p in tmp:
+            p.unlink(missing_ok=True)
+        raise write_failure(exc, out, stem) from None
+    final[2].unlink(missing_ok=True)  # the old set stops being a set before any of its files is replaced
+    csv_tmp.replace(final[0])
+    parquet_tmp.replace(final[1])
+    prov_tmp.replace(final[2])
+    _fsync_dir(out)
+    return final
+
+
+@dataclass(frozen=True)
+class PublishedSet:
+    """A complete, consistent set of final files of one input (what :func:`published_set` found)."""
+
+    csv: Path
+    parquet: Path
+    provenance: Path
+    record: dict  # the provenance JSON
+
+
+def published_set(out: str | Path, stem: str) -> PublishedSet | None:
+    """The published files of ``stem`` in ``out`` when all three exist and the provenance's hashes match, else None."""
+    csv, parquet, prov_path = published_paths(Path(out), stem)
+    try:
+        record = json.loads(prov_path.read_text())
+        outputs = record["outputs"]
+        if record.get("format") != PROVENANCE_FORMAT:
+            return None
+        if file_sha256(csv) != outputs.get("csv_sha256") or file_sha256(parquet) != outputs.get("parquet_sha256"):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return PublishedSet(csv, parquet, prov_path, record)
+
+
+# --- Skip what is done ---------------------------------------------------------------------------------------------
+
+def finished_run(input_path: str | Path, rois: RoiSet | None, runner_info, out_dir: str | Path, stride: int = 1,
+                 max_frames: int | None = None, stem: str | None = None) -> PublishedSet | None:
+    """The published results of an earlier run of the same job, when they exist and match; None means (re)score.
+
+    They match when the video's SHA-256, the ROIs, both models and the stride/frame limit are those of this job and
+    the earlier run left no frame unscored for lack of a server. Nothing is decoded: only the video's header is read
+    (for the whole-frame ROI) and its bytes are hashed.
+    """
+    input_path = Path(input_path)
+    found = published_set(out_dir, stem or input_path.stem)
+    if found is None:
+        return None
+    rec = found.record
+    try:
+        run, models = rec["run"], rec["models"]
+        if run.get("stride") != stride or run.get("max_frames") != max_frames or run.get("frames_failed"):
+            return None
+        if (_model_key(models["segmentation"]) != _model_key(runner_info.seg_model)
+                or _model_key(models["score"]) != _model_key(runner_info.score_model)):
+            return None
+        if rois is None:
+            info = probe_video(input_path)
+            rois = full_frame_rois(info.width, info.height)
+        if rec["rois"]["content"] != rois_to_dict(rois):
+            return None
+        if not input_path.is_file() or rec["input"].get("size_bytes") != input_path.stat().st_size:
+            return None
+        if rec["input"].get("sha256") != file_sha256(input_path):
+            return None
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return found
+
+
+def skipped_summary(found: PublishedSet, input_path: str | Path, wall_s: float) -> ScoreSummary:
+    """A ScoreSummary describing published results that were reused instead of rescored."""
+    run = found.record.get("run", {})
+    annotated = found.record.get("outputs", {}).get("annotated")
+    return ScoreSummary(str(input_path), found.csv, found.parquet, found.provenance,
+                        found.provenance.with_name(annotated) if annotated else None,
+                        frames_scored=int(run.get("frames_scored", 0)), frames_resumed=0, frames_failed=0,
+                        rows=int(run.get("rows", 0)), wall_s=round(wall_s, 3), frames_per_s=0.0,
+                        decode_error=run.get("decode_error"))

@@ -1,15 +1,17 @@
 """Batch scoring: several recorded videos at once, with progress, results, downloads and resumption."""
-import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, paths, pickers, roi_table, state
+from app_support import charts, models, nwb_download, paths, pickers, roi_table, state
 from mgs_core.errors import MGSError
 from mgs_core.io.results import load_scores
+from mgs_core.batch.inputs import build_tasks, discover_inputs
+from mgs_core.batch.models import ModelSpec
+from mgs_core.batch.run import run_batch
+from mgs_core.batch.task import FAILED, RESUMED, SKIPPED
 from mgs_core.io.rois import load_rois
-from mgs_core.scoring import score_video
 
 st.title("Batch scoring")
 st.markdown("Score whole recorded videos. Every scored frame gets one row per mouse; frames where the eye is not "
@@ -54,48 +56,47 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
         st.error(f"The model could not be loaded: {err}")
     else:
         done = state.get("batch_results", {})
+        tasks = []
+        for video in videos:  # the same tasks `mgs score` runs; problems found before scoring are shown per video
+            try:
+                _, roi_file = rois_for(video)
+                tasks += build_tasks(discover_inputs([video]), out_dir, ModelSpec(), rois_file=roi_file,
+                                     stride=int(stride), max_frames=int(limit) or None, chunk_frames=50,
+                                     annotate=annotate)
+            except MGSError as exc:
+                st.error(str(exc))
+        bar = st.progress(0.0, text="starting…")
+
+        def on_status(s):
+            frac = s.frames_done / s.frames_total if s.frames_total else s.inputs_finished / max(s.inputs_total, 1)
+            bar.progress(min(1.0, frac), text=s.line())
+
         try:
-            for video in videos:
-                st.markdown(f"**{video.name}**")
-                bar = st.progress(0.0, text="starting…")
-                t0 = time.monotonic()
-
-                def progress(n, total, bar=bar, t0=t0):
-                    frac = min(1.0, n / max(total, 1))
-                    rate = n / max(time.monotonic() - t0, 1e-6)
-                    eta = (total - n) / rate if rate > 0 and n else float("nan")
-                    eta_text = f", about {eta:.0f} s left" if eta == eta else ""
-                    bar.progress(frac, text=f"{n} of {total} frames ({rate:.1f} frames/s{eta_text})")
-
-                try:
-                    roiset, roi_file = rois_for(video)
-                    summary = score_video(video, roiset, runner, out_dir, stride=int(stride), annotate=annotate,
-                                          progress=progress, max_frames=int(limit) or None, chunk_frames=50,
-                                          roi_source=roi_file)
-                except MGSError as exc:
-                    bar.empty()
-                    st.error(str(exc))
-                    continue
-                bar.progress(1.0, text=f"done: {summary.frames_scored} frames, {summary.frames_per_s:.1f} frames/s")
-                if summary.frames_resumed:
-                    st.caption(f"Resumed: {summary.frames_resumed} frames were already scored.")
-                if summary.decode_error:
-                    st.warning(f"{video.name}: {summary.decode_error} (the frames before it are scored)")
-                for msg in summary.messages:
-                    st.caption(msg)
-                done[str(video)] = {"video": video.name, "csv": str(summary.csv), "parquet": str(summary.parquet),
-                                    "annotated": str(summary.annotated) if summary.annotated else "",
-                                    "frames": summary.frames_scored, "unscored frames": summary.frames_failed,
-                                    "frames/s": summary.frames_per_s}
+            outcomes = run_batch(tasks, runner=runner, on_status=on_status) if tasks else []
         finally:
             models.release(runner)
+        if not outcomes:
+            bar.empty()
+        for o in outcomes:
+            name = Path(o.input).name
+            if o.state == FAILED:
+                st.error(f"{name}: {o.message}")
+                continue
+            if o.state == SKIPPED:
+                st.caption(f"{name}: already scored with these settings; the finished results are reused.")
+            elif o.state == RESUMED:
+                st.caption(f"{name}: resumed; {o.frames - o.frames_new} frames were already scored.")
+            if o.problems:
+                st.warning(f"{name}: {o.message}")
+            done[o.input] = {"video": name, "state": o.state, "csv": o.csv, "parquet": o.parquet,
+                             "annotated": o.annotated, "frames": o.frames, "frames/s": o.frames_per_s}
         state.put("batch_results", done)
 
 results = state.get("batch_results", {})
 if results:
     st.subheader("Results")
     summary = pd.DataFrame(results.values())
-    st.dataframe(summary[["video", "frames", "unscored frames", "frames/s"]], hide_index=True, key="batch_summary")
+    st.dataframe(summary[["video", "state", "frames", "frames/s"]], hide_index=True, key="batch_summary")
     pick = st.selectbox("Show video", list(results), format_func=lambda k: results[k]["video"], key="batch_show")
     info = results[pick]
     try:
@@ -112,11 +113,13 @@ if results:
                  hide_index=True, key="batch_animals")
     with st.expander("All rows"):
         st.dataframe(df, hide_index=True, key="batch_rows")
-    d1, d2, d3 = st.columns(3)
+    d1, d2, d3, d4 = st.columns(4)
     d1.download_button("CSV", Path(info["csv"]).read_bytes(), file_name=Path(info["csv"]).name, mime="text/csv",
                        key="batch_dl_csv")
     d2.download_button("Parquet", Path(info["parquet"]).read_bytes(), file_name=Path(info["parquet"]).name,
                        mime="application/octet-stream", key="batch_dl_parquet")
+    nwb_download.download_button(d4, [Path(r["csv"]) for r in results.values()], key="batch_dl_nwb",
+                                 name="mgs_batch.nwb")
     if info.get("annotated") and Path(info["annotated"]).is_file():
         d3.download_button("Annotated video", Path(info["annotated"]).read_bytes(),
                            file_name=Path(info["annotated"]).name, mime="video/mp4", key="batch_dl_video")

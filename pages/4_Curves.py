@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, paths, state
+from app_support import charts, models, nwb_download, paths, state
 from mgs_core.analysis import ScaleConversion, Smoothing, analyze, load_results, prepare
 from mgs_core.analysis.report import write_analysis_report
 from mgs_core.errors import MGSError
@@ -139,6 +139,7 @@ d1, d2, d3 = st.columns(3)
 d1.download_button("Per-animal summary (CSV)", animals.to_csv(index=False), "animals.csv", "text/csv", key="curves_dl_animals")
 d2.download_button("Time bins (CSV)", out.bins.to_csv(index=False), "bins.csv", "text/csv", key="curves_dl_bins")
 d3.download_button("This chart (HTML)", chart.to_html(), "curves_chart.html", "text/html", key="curves_dl_html")
+nwb_download.download_button(st, files, key="curves_dl_nwb", name="mgs_curves.nwb")  # the chosen results as NWB
 if st.button("Build the full report (PNG figure, Markdown, all tables)", key="curves_report"):
     rep_dir = state.work_dir("analysis")
     with st.spinner("Writing the report…"):

@@ -1,4 +1,10 @@
-"""`mgs score INPUT... [--rois ROIS.json] --out DIR [--stride N] [--annotate] [--server ADDR] [--device auto]`."""
+"""`mgs score INPUT... [--rois ROIS.json] --out DIR [--stride N] [--annotate] [--workers N | --scheduler ADDR]`.
+
+INPUTS are files, folders (searched recursively for videos) or globs; every input is one task. Without
+``--workers``/``--scheduler`` the tasks run one after another in this process (as before); with them, on a Dask
+cluster (mgs_core.batch, docs/scale_out.md). Finished inputs are skipped, interrupted ones resume, a failing input
+fails alone; a table of every input ends the run.
+"""
 from __future__ import annotations
 
 import argparse
@@ -48,72 +54,153 @@ def _sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
+class StatusLine:
+    """The aggregate progress of a cluster run on one stderr line (redrawn at most twice a second)."""
+
+    def __init__(self, stream=None):
+        self.stream, self.last, self.shown = stream or sys.stderr, 0.0, False
+
+    def __call__(self, status) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.5 and status.inputs_finished < status.inputs_total:
+            return
+        self.last, self.shown = now, True
+        self.stream.write("\r" + status.line().ljust(90))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _print_outcome(o) -> None:
+    from mgs_core.batch.task import FAILED, SKIPPED
+
+    name = Path(o.input).name
+    if o.state == FAILED:
+        print(f"error: {name}: {o.message}", file=sys.stderr)
+        return
+    if o.message and o.state != SKIPPED:
+        print(f"{name}: {o.message}", file=sys.stderr)
+    outputs = f"{o.csv}, {o.parquet}, {o.provenance}" + (f", {o.annotated}" if o.annotated else "")
+    if o.state == SKIPPED:
+        print(f"{name}: skipped, finished results match ({o.frames} frames) -> {outputs}")
+    else:
+        print(f"{name}: {o.frames} frames, {o.rows} rows, {o.frames_per_s:.1f} frames/s -> {outputs}")
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # decoding shares the cores with inference
-    from mgs_core.io.rois import load_rois, validate_rois
-    from mgs_core.io.video import probe_video
-    from mgs_core.scoring import check_output_dir, score_video
+    from mgs_core.batch.inputs import build_tasks, discover_inputs
+    from mgs_core.batch.models import ModelSpec
+    from mgs_core.batch.table import exit_code, format_job_table
+    from mgs_core.scoring import check_output_dir
 
     if args.stride < 1:
         raise InputError(f"--stride must be >= 1, got {args.stride}")
+    if args.workers is not None and args.scheduler:
+        raise InputError("give either --workers N or --scheduler ADDRESS, not both")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    if args.scheduler:
+        from mgs_core.batch.cluster import check_scheduler_address
+
+        check_scheduler_address(args.scheduler, args.connect_timeout)  # before anything is written
     out = check_output_dir(args.out)  # fails before any work
-    rois = load_rois(args.rois) if args.rois else None
-    stems: dict[str, Path] = {}
-    for path in args.inputs:
-        path = Path(path)
-        info = probe_video(path)  # VideoError for a missing or non-video file
-        if rois is not None:
-            validate_rois(rois, info.width, info.height, source=f"ROI file {Path(args.rois).name} (for {path.name})")
-        if path.stem in stems:
-            raise InputError(f"{path} and {stems[path.stem]} would both write {out / path.stem}.csv; "
-                             "score them into different --out folders")
-        stems[path.stem] = path
+    found = discover_inputs(args.inputs, exclude=out)
+    distributed = args.workers is not None or bool(args.scheduler)
+    threads = None
+    if args.workers is not None and not args.server:
+        from mgs_core.batch.cluster import worker_threads
 
-    from mgs_core.runners import load_runner
-
-    kw = {} if args.server else {"backend": args.backend}
-    runner = load_runner(server=args.server, seg=args.seg, score=args.score_model, device=args.device, **kw)
+        threads = worker_threads(args.workers)
+    spec = ModelSpec(seg=_abs(args.seg), score=_abs(args.score_model), device=args.device,
+                     backend="auto" if args.server else args.backend, server=args.server, threads=threads)
+    tasks = build_tasks(found, out.resolve() if distributed else out, spec,
+                        rois_file=_abs(args.rois) if distributed else args.rois, stride=args.stride,
+                        max_frames=args.max_frames, chunk_frames=args.chunk, annotate=args.annotate)
     previous = signal.signal(signal.SIGTERM, _sigterm)
-    problems = 0
     try:
-        for path in stems.values():
-            bar = None if args.quiet else ProgressBar(path.name)
-            try:
-                s = score_video(path, rois, runner, out, stride=args.stride, annotate=args.annotate, progress=bar,
-                                max_frames=args.max_frames, chunk_frames=args.chunk, roi_source=args.rois)
-            finally:
-                if bar:
-                    bar.close()
-            for msg in s.messages:
-                print(msg, file=sys.stderr)
-            if s.decode_error:
-                problems += 1
-                print(f"warning: {s.decode_error}; the {s.frames_scored} frames before it were scored",
-                      file=sys.stderr)
-            if s.frames_failed:
-                problems += 1
-                print(f"warning: {s.frames_failed} frames of {path.name} could not be scored (rows left empty)",
-                      file=sys.stderr)
-            extra = f", {s.annotated}" if s.annotated else ""
-            print(f"{path.name}: {s.frames_scored} frames, {s.rows} rows, {s.frames_per_s:.1f} frames/s -> "
-                  f"{s.csv}, {s.parquet}, {s.provenance}{extra}")
+        outcomes = _run_distributed(tasks, args, spec) if distributed else _run_here(tasks, args, spec)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        runner.close()
-    return 1 if problems else 0
+    print(format_job_table(outcomes))
+    return exit_code(outcomes)
+
+
+def _abs(path) -> str | None:
+    return str(Path(path).resolve()) if path else None
+
+
+def _run_here(tasks, args, spec):
+    """Today's behaviour: one input after another in this process, one progress bar per input."""
+    from mgs_core.batch.models import close_runners, runner_for
+    from mgs_core.batch.run import run_batch
+
+    runner = runner_for(spec)  # a bad checkpoint or server fails here, before any input
+    names = {t.key: t.input.name for t in tasks}
+    bars: dict[str, ProgressBar] = {}
+
+    def on_event(ev) -> None:
+        if not args.quiet:
+            bar = bars.get(ev.key) or bars.setdefault(ev.key, ProgressBar(names[ev.key]))
+            bar(ev.done, ev.total)
+
+    def on_outcome(o) -> None:
+        bar = bars.pop(o.key, None)
+        if bar:
+            bar.close()
+        _print_outcome(o)
+
+    try:
+        return run_batch(tasks, runner=runner, on_event=on_event, on_outcome=on_outcome)
+    finally:
+        for bar in bars.values():
+            bar.close()
+        close_runners()
+
+
+def _run_distributed(tasks, args, spec):
+    from mgs_core.batch.cluster import dask_client
+    from mgs_core.batch.run import run_batch
+
+    line = None if args.quiet else StatusLine()
+
+    def on_outcome(o) -> None:
+        if line and line.shown:
+            line.stream.write("\r" + " " * 90 + "\r")
+        _print_outcome(o)
+
+    with dask_client(workers=args.workers, scheduler=args.scheduler, models=spec,
+                     connect_timeout=args.connect_timeout) as client:
+        try:
+            return run_batch(tasks, client=client, on_status=line, on_outcome=on_outcome, retries=args.retries)
+        finally:
+            if line:
+                line.close()
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "score", help="score videos or images into CSV/Parquet + provenance (resumable)",
+        "score", help="score videos or images into CSV/Parquet + provenance (resumable, skips finished inputs)",
         description="Score every frame (or every Nth) of videos or images. Per input writes DIR/<stem>.csv, "
-                    ".parquet and .json (provenance). Interrupted runs resume from the last saved chunk when the "
-                    "same command is run again. Exit code 1 when a video was cut short or frames failed.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video (mp4/avi/mov/mkv) or image files")
-    p.add_argument("--rois", help="ROI JSON file (default: the whole frame is one ROI)")
+                    ".parquet and .json (provenance), published together. Inputs whose finished results match "
+                    "(video, ROIs, models, stride) are skipped; interrupted ones resume from the last saved chunk. "
+                    "A failing input fails alone; a table of every input ends the run. Exit code 1 when an input "
+                    "failed, a video was cut short or frames failed; 2 for a problem found before anything started.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="video or image files, folders (searched recursively for videos) or globs ('rec/**/*.mp4')")
+    p.add_argument("--rois", help="ROI JSON file for all inputs (default: the whole frame is one ROI)")
     p.add_argument("--out", default="mgs-scores", help="output folder, created if missing (default: ./mgs-scores)")
     p.add_argument("--stride", type=int, default=1, help="score every Nth frame (default 1)")
     p.add_argument("--annotate", action="store_true", help="also write DIR/<stem>.annotated.mp4 with overlays")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="score on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", help="score on an existing Dask cluster (e.g. tcp://host:8786); paths must be "
+                                           "valid on its workers (a shared folder)")
+    p.add_argument("--retries", type=int, default=2, help="cluster: times a failing task is retried (default 2)")
+    p.add_argument("--connect-timeout", type=float, default=5.0, help="seconds to wait for --scheduler (default 5)")
     p.add_argument("--server", help="score on a remote inference server (e.g. tcp://host:5555)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (local scoring)")
     p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"], help="local inference backend")

@@ -100,8 +100,11 @@ def test_cli_bad_input_is_one_line_error(setup, tmp_path, capsys):
     assert main(argv) == 2
     assert "'edge'" in capsys.readouterr().err
     (tmp_path / "x.txt").write_text("hello")
-    assert main(["score", str(tmp_path / "x.txt"), "--out", str(tmp_path / "o")]) == 2
-    assert "not a video or image" in capsys.readouterr().err
+    # an unreadable input fails as its own task: one message, a failed row in the table, exit code 1
+    assert main(["score", str(tmp_path / "x.txt"), "--out", str(tmp_path / "o")]) == 1
+    cap = capsys.readouterr()
+    assert "error: x.txt: " in cap.err and "not a video or image" in cap.err and "Traceback" not in cap.err
+    assert "x.txt  failed" in cap.out and not list((tmp_path / "o").glob("x.*"))
     blocker = tmp_path / "blocker"
     blocker.write_text("")
     assert main(args(setup, blocker / "sub")) == 2
