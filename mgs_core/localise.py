@@ -31,7 +31,7 @@ ANIMAL_OR_EYE = (1, 2, 3)
 class KeypointRules:
     """Thresholds of the decision (module docstring); chosen on the validation set (docs/model_card.md)."""
 
-    min_confidence: float = 0.3
+    min_confidence: float = 0.5
     min_animal_frac: float = 0.004
     min_animal_near: float = 0.25
     min_judge_length: float = 7.0  # crop pixels

@@ -25,6 +25,26 @@ def _pick(d: dict, keys) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items() if k in keys}
 
 
+def _rate(entry) -> float | None:
+    return None if not isinstance(entry, dict) or entry.get("rate") is None else round(float(entry["rate"]), 4)
+
+
+def localisation_summary(metrics: dict) -> dict:
+    """The localiser's held-out figures (match rule: within half the true eye length) for the U-Net's card."""
+    loc = metrics.get("localisation") or {}
+    if not loc:
+        return {}
+    out = {"eye_found_rate": _rate(loc.get("found")), "eye_scored_rate": _rate(loc.get("scored")),
+           "wrong_eye": loc.get("wrong_eye"), "false_eye_rate_hidden": _rate(loc.get("false_eye_hidden")),
+           "false_eye_rate_nomouse_crops": _rate(loc.get("false_eye_nomouse")),
+           "found_rate_by_eye_length_px": {k: _rate(v) for k, v in (loc.get("found_by_eye_length") or {}).items()},
+           "found_rate_true_score_ge_7": _rate(loc.get("found_true_score_ge_7"))}
+    nomouse = metrics.get("nomouse") or {}
+    if nomouse:
+        out["nomouse_check_eye_rate"] = _rate(nomouse.get("eye_given"))
+    return {k: v for k, v in out.items() if v not in (None, {})}
+
+
 def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, dest: str | Path,
                     cv_jsons: list[str | Path] = (), test_set: str = "", extra: dict | None = None) -> tuple[Path, Path]:
     """Write ``dest/seg.pt`` and ``dest/score.pt`` (+ cards) with the held-out metrics from ``eval_json``."""
@@ -41,11 +61,14 @@ def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, d
         card = {k: v for k, v in card.items() if k not in ("path", "sha256", "kind", "model_args", "parameters")}
         card.update(common)
         card["held_out_metrics"] = _pick(metrics, keys)
+        if name == "seg.pt":
+            card["held_out_metrics"].update(localisation_summary(metrics))
         if name == "score.pt":
             card["held_out_metrics"]["note"] = "full pipeline: eye found by the shipped U-Net, patch at the found eye"
             if cvs:
                 card["cross_validation"] = [
-                    {k: c.get(k) for k in ("data", "recipe", "folds", "n", "mae", "rmse", "bias", "icc", "pearson_r")}
+                    {k: c.get(k) for k in ("data", "recipe", "patch", "folds", "n", "mae", "rmse", "bias", "icc",
+                                           "pearson_r")}
                     | {"baseline_mae": c.get("baseline", {}).get("mae")} for c in cvs]
         out.append(save_checkpoint(model, dest / name, card))
     return out[0], out[1]
