@@ -326,18 +326,13 @@ class FileWorker(LiveWorker):
             speed = self.speed
             self.writer.segment(kind, start_frame=pos, speed="max" if speed is None else speed)
             self._set(PLAYING)
-            interrupted, base = False, None
+            interrupted = False
             src = open_video(self.path, live=speed is not None, start=pos)
             self._src = src
             try:
                 for vf in src:
-                    taken = time.monotonic()
-                    if speed is not None:  # the frame arrived at its due time (the source paces like a camera)
-                        base = taken - vf.time_s if base is None else min(base, taken - vf.time_s)
-                        arrived = base + vf.time_s
-                    else:
-                        arrived = taken
-                    decoded_at = time.time() - (taken - arrived)
+                    taken = time.monotonic()  # the decoder hands over at most one frame interval after decoding it
+                    decoded_at = time.time()
                     if self._should_stop() or self._is_paused():
                         interrupted = True
                         break
@@ -346,7 +341,7 @@ class FileWorker(LiveWorker):
                         pos, kind = (seek, "seek") if seek is not None else (vf.index, "speed")
                         interrupted = True
                         break
-                    self._score(vf.image, vf.index, vf.time_s, decoded_at, arrived)
+                    self._score(vf.image, vf.index, vf.time_s, decoded_at, taken)
                     pos = vf.index + 1
             finally:
                 src.close()
