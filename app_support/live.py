@@ -2,7 +2,9 @@
 
 - One worker per browser session (:mod:`app_support.live_worker`), kept in ``st.session_state``: starting a new one
   stops the old one; it stops by itself once its session has been disconnected for ``GRACE_S`` seconds
-  (:func:`session_alive`), and STOP ends it. Its series goes to the session's ``live/`` work folder.
+  (:func:`session_alive`), and STOP ends it. Its series goes to :func:`series_root` (``MGS_WORK_DIR/live/``), shared
+  by the sessions of this server, so a series recorded in a tab that was closed or crashed is still listed on
+  Score curves in the next one.
 - :class:`CameraRelay`: the WebRTC ``video_frame_callback`` (receive-only: the camera picture is not sent back, so
   the server never encodes video) forwards each frame to the session's camera worker.
 - :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency).
@@ -14,12 +16,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
 import streamlit as st
 
-from app_support import state
+from app_support import paths, state
 from app_support.live_worker import CameraWorker, FileWorker, LiveSnapshot, LiveWorker
 from mgs_core.draw import NO_EYE, draw_results, score_colour
 from mgs_core.geometry import crop_roi
@@ -58,9 +61,18 @@ def _provenance(runner) -> dict:
             "code": code_version(), "session": state.session_id()}
 
 
-def _series_dir(tag: str):
+def series_root() -> Path:
+    """Where every live series of this server is written (outside the per-session folders: a closed tab's series
+    must stay findable from the next session)."""
+    root = paths.work_root() / "live"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _series_dir(tag: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    root = state.work_dir("live")
+    root = series_root()
+    tag = paths.safe_filename(tag, "video")
     name, i = f"live_{stamp}_{tag}", 1
     while (root / name).exists():
         i += 1

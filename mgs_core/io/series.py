@@ -70,8 +70,8 @@ class SeriesInfo:
 
     @property
     def label(self) -> str:
-        state = "" if self.finished else " (recording or interrupted)"
-        return f"{self.name}: {self.rows} rows{state}"
+        """A name that stays the same while the series grows (for pickers)."""
+        return f"{self.name} ({self.rows} rows)" if self.finished else f"{self.name} (recording or interrupted)"
 
 
 class SeriesWriter:
