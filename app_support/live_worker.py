@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -64,6 +65,27 @@ class LiveSnapshot:
     message: str | None
     stats: LiveStats
     series: Path
+
+
+def _name_os_thread(name: str) -> None:
+    """Give the calling thread an OS-visible name (Linux ``/proc/<pid>/task/<tid>/comm``, ``top -H``)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+@contextmanager
+def _as_pool_creator():
+    """Library thread pools that may start inside (pyarrow, OpenCV, inference) outlive the worker: they must not
+    inherit its OS name, which is how an orphaned worker (or decoder) is recognised."""
+    _name_os_thread("mgs-pool")
+    try:
+        yield
+    finally:
+        _name_os_thread("mgs-live")
 
 
 class LiveWorker:
@@ -125,6 +147,11 @@ class LiveWorker:
         self._wake.set()
 
     @property
+    def paused(self) -> bool:
+        """Pause was asked for (the state turns ``paused`` once the worker has stopped at its next frame)."""
+        return self._is_paused()
+
+    @property
     def running(self) -> bool:
         return self._thread.is_alive()
 
@@ -157,6 +184,7 @@ class LiveWorker:
 
     # ---- worker thread -------------------------------------------------------------------------------------
     def _main(self) -> None:
+        _name_os_thread("mgs-live")
         try:
             self._run()
         except MGSError as exc:
@@ -168,7 +196,8 @@ class LiveWorker:
                 reason = self._stop_reason
                 self._set(STOPPED, None if reason == "stopped" else reason)
             try:
-                self.writer.close(self._run_record())
+                with _as_pool_creator():
+                    self.writer.close(self._run_record())
             except Exception as exc:  # noqa: BLE001 - the chunks stay readable
                 with self._lock:
                     self.message = (self.message + "; " if self.message else "") + \
@@ -215,8 +244,9 @@ class LiveWorker:
         return self.roiset
 
     def _score(self, image: np.ndarray, index: int, time_s: float, decoded_at: float, taken: float) -> None:
-        fr = self._pipeline.process(image, self.roiset, index, time_s)
-        self.writer.append(fr)
+        with _as_pool_creator():
+            fr = self._pipeline.process(image, self.roiset, index, time_s)
+            self.writer.append(fr)
         now = time.monotonic()
         pairs = tuple((r.animal or r.roi, r.score) for r in fr.rois)
         with self._lock:
@@ -324,7 +354,8 @@ class FileWorker(LiveWorker):
             if seek is not None:
                 pos, kind = seek, ("seek" if kind != "start" else kind)
             speed = self.speed
-            self.writer.segment(kind, start_frame=pos, speed="max" if speed is None else speed)
+            with _as_pool_creator():
+                self.writer.segment(kind, start_frame=pos, speed="max" if speed is None else speed)
             self._set(PLAYING)
             interrupted = False
             src = open_video(self.path, live=speed is not None, start=pos)
@@ -409,11 +440,13 @@ class CameraWorker(LiveWorker):
 
     def _run(self) -> None:
         last_frame = time.monotonic()
-        self.writer.segment("start")
+        with _as_pool_creator():
+            self.writer.segment("start")
         while not self._should_stop():
             if self._is_paused():
                 self._wait_while_paused()
-                self.writer.segment("resume")
+                with _as_pool_creator():
+                    self.writer.segment("resume")
                 self._set(PLAYING)
                 last_frame = time.monotonic()
                 continue
@@ -428,11 +461,13 @@ class CameraWorker(LiveWorker):
                 continue
             frame, taken, decoded_at, index = item
             last_frame = time.monotonic()
-            rgb, t = self._to_rgb(frame, index, taken)
+            with _as_pool_creator():
+                rgb, t = self._to_rgb(frame, index, taken)
             h, w = rgb.shape[:2]
             if self._size is None:
                 self._check_rois(w, h, f"a {w}x{h} camera")
                 self._size = (w, h)
             elif (w, h) != self._size:  # WebRTC lowered the resolution under load: back to the first frame's size
-                rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_LINEAR)
+                with _as_pool_creator():
+                    rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_LINEAR)
             self._score(rgb, index, t, decoded_at, taken)

@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from app_support import charts, live, models, paths, pickers, roi_table, state
-from app_support.live_worker import PAUSED, CameraWorker, FileWorker
+from app_support.live_worker import CameraWorker, FileWorker
 from mgs_core.errors import MGSError
 from mgs_core.io.rois import load_rois, validate_rois
 from mgs_core.io.video import probe_video
@@ -109,7 +109,7 @@ else:
             st.error(f"The model could not be loaded: {err}")
             st.stop()
         act(live.start_file, runner, video, roiset, rf, speed, loop)
-    paused = running and snap.state == PAUSED
+    paused = running and worker.paused
     if c2.button("Resume" if paused else "Pause", key="live_pause", disabled=not running):
         act(worker.resume if paused else worker.pause)
     if c3.button("Stop", key="live_stop", disabled=not running):
