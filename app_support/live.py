@@ -181,7 +181,7 @@ def preview(image: np.ndarray, roiset: RoiSet, result: FrameResult, width: int =
     """(annotated picture at most ``width`` wide, the ROI set scaled to it): boxes, eye markers, scores."""
     h, w = image.shape[:2]
     s = min(1.0, width / w)
-    small = image if s == 1.0 else cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
+    small = image if s == 1.0 else cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     rs, fr = _scaled(roiset, result, s) if s != 1.0 else (roiset, result)
     return draw_results(small, rs, fr, show_time=True), rs
 
