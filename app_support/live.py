@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import base64
 import time
 from collections import deque
 from dataclasses import replace
@@ -184,6 +185,14 @@ def preview(image: np.ndarray, roiset: RoiSet, result: FrameResult, width: int =
     small = image if s == 1.0 else cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     rs, fr = _scaled(roiset, result, s) if s != 1.0 else (roiset, result)
     return draw_results(small, rs, fr, show_time=True), rs
+
+
+def jpeg_html(rgb: np.ndarray, alt: str, width: str = "100%", quality: int = 80) -> str:
+    """An ``<img>`` with the picture inline (JPEG data URI): it arrives with the page update itself, so it cannot
+    point to a media file already replaced by the next refresh, and costs no extra HTTP request."""
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    data = base64.b64encode(buf.tobytes()).decode()
+    return f"<img src='data:image/jpeg;base64,{data}' alt='{alt}' style='width:{width};max-width:100%'/>"
 
 
 def tile_strip(drawn: np.ndarray, roiset: RoiSet, result: FrameResult, tile: int = TILE, per_row: int = 4):

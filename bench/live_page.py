@@ -120,7 +120,7 @@ def start_server(data: Path, work: Path, log: Path):
 def series_rows(work: Path) -> int:
     from mgs_core.io.series import list_series
 
-    return sum(s.rows for d in work.glob("*/live") for s in list_series(d))
+    return sum(s.rows for s in list_series(work / "live"))
 
 
 def pct(values, q):

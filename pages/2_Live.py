@@ -156,14 +156,16 @@ def live_view():
              if s.stats.passes else "")) if s.stats.duration_s else f"t = {s.stats.position_s:.1f} s"
     st.caption(f"**{s.state}** · {where} · {s.stats.scored} frames scored · {s.stats.rows_written} rows saved to "
                f"`{s.series.name}` · scoring {s.stats.score_ms_p50:.0f} ms/frame (median)")
-    st.markdown(f"<span class='mgs-live-stamp' style='display:none'>{int(s.decoded_at * 1000)}</span>",
-                unsafe_allow_html=True)
     if s.message:
         (st.error if s.state == "failed" else st.info)(s.message)
     if s.image is not None and s.result is not None:
         drawn, rs = live.preview(s.image, s.roiset, s.result)
-        st.image(drawn, output_format="JPEG", width="stretch")
-        st.image(live.tile_strip(drawn, rs, s.result), output_format="JPEG")
+        strip = live.tile_strip(drawn, rs, s.result)
+        # one block: the picture, the per-mouse tiles and the decode stamp (read by bench/live_page.py) arrive together
+        st.markdown(f"<div class='mgs-live-view'>{live.jpeg_html(drawn, 'scored frame')}<br/>"
+                    f"{live.jpeg_html(strip, 'per-mouse tiles', width=f'{strip.shape[1]}px')}"
+                    f"<span class='mgs-live-stamp' style='display:none'>{int(s.decoded_at * 1000)}</span></div>",
+                    unsafe_allow_html=True)
     if not w.running and state.get("live_view_running"):
         state.put("live_view_running", False)
         st.rerun(scope="app")  # the run ended: refresh the controls and show the summary

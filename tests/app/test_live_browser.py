@@ -97,7 +97,7 @@ def test_live_file_scoring_survives_a_closed_tab(live_server, tmp_path):
             for label in ("Display frames / s", "Dropped frames", "Latency p95 (ms)"):
                 assert metric(page, label) is not None, label
             page.wait_for_function(  # the annotated picture and the tiles
-                "() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 2", timeout=60_000)
+                "() => document.querySelectorAll('.mgs-live-view img').length >= 2", timeout=60_000)
             page.get_by_role("button", name="Pause", exact=True).click()
             page.get_by_text("paused", exact=True).first.wait_for(timeout=60_000)
             page.get_by_role("button", name="Resume", exact=True).click()
