@@ -13,7 +13,8 @@ After ``--warmup`` seconds it samples for ``--seconds``: every second the page's
 and the rows on disk in the live series (the truth: rows / ROIs = frames scored). In the browser a MutationObserver
 notes when each new result's decode stamp (a hidden element the page writes with every new result) reaches the
 DOM, so the display rate and the latency (frame decoded -> result in the browser's DOM, same clock) are measured
-where the user sees them. Prints a table; ``--json`` also writes the raw figures. Never asserts anything.
+where the user sees them. The CPU time of the server process and of Chromium over the window is reported too (the
+machine is shared: a figure far below the target with little CPU used means the run was starved). Prints a table; ``--json`` also writes the raw figures. Never asserts anything.
 """
 from __future__ import annotations
 
@@ -123,6 +124,28 @@ def series_rows(work: Path) -> int:
     return sum(s.rows for s in list_series(work / "live"))
 
 
+def cpu_seconds(pids) -> float:
+    """utime + stime of the given processes (seconds); processes that are gone count 0."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def chromium_pids(since: float) -> list[int]:
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["name", "create_time"]):
+        if (p.info["name"] or "").startswith("chrom") and (p.info["create_time"] or 0) >= since - 1:
+            out.append(p.pid)
+    return out
+
+
 def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
@@ -138,6 +161,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
     if source == "camera":
         n_rois = 1
         args.append(f"--use-file-for-fake-video-capture={make_y4m(data / 'demo.mp4', tmp / 'cam.y4m')}")
+    t_launch = time.time()
     proc, url = start_server(data, work, tmp / "streamlit.log")
     load_before = os.getloadavg()
     try:
@@ -160,6 +184,8 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
             page.get_by_text("frames scored").first.wait_for(timeout=120_000)
             page.wait_for_timeout(int(warmup * 1000))
             t0, rows0 = time.time(), series_rows(work)
+            browsers = chromium_pids(t_launch)
+            cpu0 = (cpu_seconds([proc.pid]), cpu_seconds(browsers))
             n0 = page.evaluate("() => window.__mgs.length")
             samples, disk = [], []
             prev_t, prev_rows = t0, rows0
@@ -172,6 +198,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
                 disk.append((rows - prev_rows) / n_rois / max(1e-6, now - prev_t))
                 prev_t, prev_rows = now, rows
             t1, rows1 = time.time(), series_rows(work)
+            cpu1 = (cpu_seconds([proc.pid]), cpu_seconds(browsers))
             marks = page.evaluate("() => window.__mgs")[n0:]
             page_figures = {k: page.evaluate(METRIC, k) for k in
                             ("Display frames / s", "Dropped frames", "Latency p95 (ms)")}
@@ -199,6 +226,9 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
            "scored_fps_disk_median": round(statistics.median(disk), 1) if disk else None,
            "display_fps_browser": round(len(marks) / wall, 1),
            "latency_ms_p50": round(pct(lat, 0.5), 1), "latency_ms_p95": round(pct(lat, 0.95), 1),
+           "server_cpu_percent_of_one_core": round(100 * (cpu1[0] - cpu0[0]) / wall, 1),
+           "browser_cpu_percent_of_one_core": round(100 * (cpu1[1] - cpu0[1]) / wall, 1),
+           "server_cpu_ms_per_scored_frame": round(1e3 * (cpu1[0] - cpu0[0]) / max(1, (rows1 - rows0) / n_rois), 1),
            "page_figures": page_figures, "loadavg_before": [round(x, 2) for x in load_before],
            "loadavg_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count()}
     shutil.rmtree(tmp, ignore_errors=True)
@@ -218,7 +248,8 @@ def main(argv=None) -> int:
     print(f"source={res['source']} rois={res['rois']} over {res['seconds']} s (2-core CPU; load average "
           f"{res['loadavg_before'][0]} before, {res['loadavg_after'][0]} after)")
     for k in ("scored_fps_page_median", "scored_fps_disk_median", "scored_fps_disk_mean", "display_fps_browser",
-              "latency_ms_p50", "latency_ms_p95"):
+              "latency_ms_p50", "latency_ms_p95", "server_cpu_percent_of_one_core", "browser_cpu_percent_of_one_core",
+              "server_cpu_ms_per_scored_frame"):
         print(f"  {k:24s} {res[k]}")
     print(f"  page shows               {res['page_figures']}")
     if a.json:
