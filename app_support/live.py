@@ -141,6 +141,7 @@ class DisplayStats:
         self._shown: deque = deque(maxlen=100)
         self._lat: deque = deque(maxlen=200)
         self.last_seq = -1
+        self.html: str | None = None  # the last drawn live view, re-sent unchanged while no new result arrived
 
     def shown(self, snap: LiveSnapshot) -> bool:
         """Record a refresh; True when it shows a result not shown before."""

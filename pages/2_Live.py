@@ -145,7 +145,7 @@ def live_view():
         return
     s = w.snapshot()
     disp = live.display_stats()
-    disp.shown(s)
+    new_result = disp.shown(s)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Scored frames / s", f"{s.stats.scored_fps:.1f}", help="frames scored per second over the last 2 s")
     m2.metric("Display frames / s", f"{disp.fps():.1f}", help="new results shown on this page per second")
@@ -158,14 +158,17 @@ def live_view():
                f"`{s.series.name}` · scoring {s.stats.score_ms_p50:.0f} ms/frame (median)")
     if s.message:
         (st.error if s.state == "failed" else st.info)(s.message)
-    if s.image is not None and s.result is not None:
+    html = disp.html if not new_result else None  # nothing new since the last refresh: no drawing, no encoding
+    if html is None and s.image is not None and s.result is not None:
         drawn, rs = live.preview(s.image, s.roiset, s.result)
         strip = live.tile_strip(drawn, rs, s.result)
         # one block: the picture, the per-mouse tiles and the decode stamp (read by bench/live_page.py) arrive together
-        st.markdown(f"<div class='mgs-live-view'>{live.jpeg_html(drawn, 'scored frame')}<br/>"
-                    f"{live.jpeg_html(strip, 'per-mouse tiles', width=f'{strip.shape[1]}px')}"
-                    f"<span class='mgs-live-stamp' style='display:none'>{int(s.decoded_at * 1000)}</span></div>",
-                    unsafe_allow_html=True)
+        html = (f"<div class='mgs-live-view'>{live.jpeg_html(drawn, 'scored frame')}<br/>"
+                f"{live.jpeg_html(strip, 'per-mouse tiles', width=f'{strip.shape[1]}px')}"
+                f"<span class='mgs-live-stamp' style='display:none'>{int(s.decoded_at * 1000)}</span></div>")
+        disp.html = html
+    if html:
+        st.markdown(html, unsafe_allow_html=True)
     if not w.running and state.get("live_view_running"):
         state.put("live_view_running", False)
         st.rerun(scope="app")  # the run ended: refresh the controls and show the summary
