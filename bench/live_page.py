@@ -137,13 +137,16 @@ def cpu_seconds(pids) -> float:
     return total
 
 
-def chromium_pids(since: float) -> list[int]:
-    import psutil
-
+def chromium_pids(before: set[int]) -> list[int]:
+    """Chromium processes that did not exist before the browser was launched (from /proc, no extra package)."""
     out = []
-    for p in psutil.process_iter(["name", "create_time"]):
-        if (p.info["name"] or "").startswith("chrom") and (p.info["create_time"] or 0) >= since - 1:
-            out.append(p.pid)
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            pid = int(comm.parent.name)
+            if pid not in before and comm.read_text().startswith("chrom"):
+                out.append(pid)
+        except (OSError, ValueError):
+            continue
     return out
 
 
@@ -162,7 +165,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
     if source == "camera":
         n_rois = 1
         args.append(f"--use-file-for-fake-video-capture={make_y4m(data / 'demo.mp4', tmp / 'cam.y4m')}")
-    t_launch = time.time()
+    before = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()}
     proc, url = start_server(data, work, tmp / "streamlit.log")
     load_before = os.getloadavg()
     try:
@@ -185,7 +188,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
             page.get_by_text("frames scored").first.wait_for(timeout=120_000)
             page.wait_for_timeout(int(warmup * 1000))
             t0, rows0 = time.time(), series_rows(work)
-            browsers = chromium_pids(t_launch)
+            browsers = chromium_pids(before)
             cpu0 = (cpu_seconds([proc.pid]), cpu_seconds(browsers))
             n0 = page.evaluate("() => window.__mgs.length")
             samples, disk = [], []
