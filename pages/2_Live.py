@@ -1,148 +1,202 @@
-"""Live scoring: a webcam, or a video file played at its real frame rate, scored frame by frame as it plays."""
-import time
-
+"""Live scoring: a video file scored on the server while it plays at its real frame rate, or a webcam (WebRTC)."""
+import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from app_support import charts, models, paths, pickers, roi_table, state
-from app_support.live import LiveScorer, LiveSeries
-from mgs_core.draw import draw_results
+from app_support import charts, live, models, paths, pickers, roi_table, state
+from app_support.live_worker import CameraWorker, FileWorker
 from mgs_core.errors import MGSError
-from mgs_core.geometry import crop_roi
-from mgs_core.io.rois import load_rois
+from mgs_core.io.rois import load_rois, validate_rois
+from mgs_core.io.video import probe_video
 
 RTC = {"iceServers": []}  # no STUN/TURN: the browser and this server talk directly (same machine or LAN)
+SPEEDS = {"1x (real time)": 1.0, "As fast as possible": None}
 
 st.title("Live scoring")
-st.markdown("Scores every mouse **while the video plays**: each box shows the eye marker and the current score, and "
-            "the chart below grows as scores arrive. Scoring runs in the background and skips frames it cannot keep up "
-            "with instead of falling behind. Press **START** to begin and **STOP** to end; the scored series is saved "
-            "for the **Score curves** page.")
+st.markdown("Scores every mouse **while the video plays**: the picture shows each box with its eye marker and current "
+            "score, the chart grows as scores arrive. Scoring runs in the background on the newest frame and skips "
+            "frames it cannot keep up with (counted below) instead of falling behind. Every scored frame is written "
+            "to disk as it is scored; the series appears on **Score curves**, also after a closed tab.")
 
 source = st.radio("Source", ["Video file played in real time", "Webcam"], horizontal=True, key="live_source",
                   help="A recorded video replayed at its own frame rate (as in the paper's GUI), or a camera "
                        "attached to the computer running this browser.")
+worker = live.current()
+snap = worker.snapshot() if worker is not None else None
+running = worker is not None and worker.running  # the thread is alive (scoring, paused, or saving at the end)
 
-roiset, video = None, None
+
+def load_roi_file(path):
+    try:
+        return load_rois(path)
+    except MGSError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def act(fn, *args) -> None:
+    """Run a control action; a problem the user can fix is shown, not raised."""
+    try:
+        fn(*args)
+    except MGSError as exc:
+        state.put("live_action_error", str(exc))
+    st.rerun()
+
+
 if source == "Webcam":
-    st.caption("By default the whole camera picture is one ROI. Load an ROI file made for the camera's frame size "
-               "to score several boxes.")
+    st.caption("The camera picture goes to the server only (nothing is streamed back); the scored picture is shown "
+               "below. By default the whole camera picture is one ROI; an ROI file must be made for the camera's "
+               "frame size.")
     up = st.file_uploader("ROI file for the camera (optional)", type=["json"], key="live_roi_up", help=state.upload_note())
+    roiset, roi_file = None, None
     if up is not None:
         try:
-            roiset = load_rois(state.save_upload(up, "rois"))
-            st.success(f"{len(roiset)} ROIs for {roiset.frame_width}x{roiset.frame_height} frames; a camera of "
-                       "another size falls back to the whole frame.")
+            roi_file = state.save_upload(up, "rois")
         except MGSError as exc:
             st.error(str(exc))
+            st.stop()
+        roiset = load_roi_file(roi_file)
+        st.caption(f"{len(roiset)} ROIs for {roiset.frame_width}x{roiset.frame_height} frames.")
+    relay = live.camera_relay()
+    ctx = webrtc_streamer(key="live_cam", mode=WebRtcMode.SENDONLY, rtc_configuration=RTC,
+                          media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
+                                                    "audio": False},
+                          video_frame_callback=relay.callback, async_processing=False)
+    playing = bool(ctx.state.playing)
+    was_playing = bool(state.get("live_cam_playing"))
+    state.put("live_cam_playing", playing)
+    if playing and not was_playing:
+        runner, err = models.active_runner_or_error()
+        if err:
+            st.error(f"The model could not be loaded: {err}")
+            st.stop()
+        relay.worker = live.start_camera(runner, roiset, roi_file)
+        st.rerun()
+    if not playing and was_playing and isinstance(worker, CameraWorker):
+        worker.end_of_feed()
+    if not isinstance(worker, CameraWorker):
+        worker, snap, running = None, None, False
 else:
     video = pickers.pick_file("Video", paths.VIDEO_EXTS, key="live_video", default="demo.mp4")
-    if video is not None:
-        rf = roi_table.scoring_file(video)
-        if rf is not None:
-            try:
-                roiset = load_rois(rf)
-                st.caption(f"ROIs: `{rf.name}` ({len(roiset)} boxes). Change them on the **Regions of interest** page.")
-            except MGSError as exc:
-                st.error(str(exc))
-        else:
-            st.caption("No ROI file for this video: the whole frame is one ROI. Draw boxes on **Regions of interest**.")
-
-key = f"live::{source}::{video}"
-scorer: LiveScorer | None = state.get("live_scorer")
-if scorer is None or state.get("live_key") != key or scorer.roiset != roiset:
-    runner, err = models.active_runner_or_error()
-    if err:
-        st.error(f"The model could not be loaded: {err}")
+    if video is None:
         st.stop()
-    scorer = LiveScorer(runner, roiset)
-    state.put("live_scorer", scorer)
-    state.put("live_key", key)
+    rf = roi_table.scoring_file(video)
+    roiset = load_roi_file(rf) if rf is not None else None
+    try:
+        info = probe_video(video)
+        if info.is_image:
+            raise MGSError(f"{video.name} is an image; live scoring needs a video (use Batch scoring for images)")
+        if roiset is not None:
+            validate_rois(roiset, info.width, info.height, source=f"ROI file {rf.name}")
+    except MGSError as exc:
+        st.error(f"{exc}. Nothing was scored; choose another file" + (" or fix the ROIs on **Regions of "
+                                                                        "interest**." if roiset else "."))
+        st.stop()
+    st.caption((f"ROIs: `{rf.name}` ({len(roiset)} boxes); change them on **Regions of interest**." if roiset else
+                "No ROI file for this video: the whole frame is one ROI. Draw boxes on **Regions of interest**.")
+               + f" Video: {info.width}x{info.height}, {info.fps:.1f} frames/s, {info.duration_s:.1f} s.")
+    mine = isinstance(worker, FileWorker) and worker.path == video
+    running = running and mine
+    c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 2, 2])
+    speed = SPEEDS[c4.radio("Playback speed", list(SPEEDS), key="live_speed",
+                            help="1x plays the file like a camera; as fast as possible scores every frame.")]
+    loop = c5.radio("At the end of the video", ["Loop", "Stop"], key="live_end", horizontal=True) == "Loop"
+    s1, s2 = st.columns([1, 4], vertical_alignment="bottom")
+    seek_t = s1.number_input("Go to time (s)", 0.0, max(0.0, info.duration_s), 0.0, 1.0, key="live_seek_t")
+    if c1.button("Start", type="primary", key="live_start", disabled=running):
+        runner, err = models.active_runner_or_error()
+        if err:
+            st.error(f"The model could not be loaded: {err}")
+            st.stop()
+        act(live.start_file, runner, video, roiset, rf, speed, loop)
+    paused = running and worker.paused
+    if c2.button("Resume" if paused else "Pause", key="live_pause", disabled=not running):
+        act(worker.resume if paused else worker.pause)
+    if c3.button("Stop", key="live_stop", disabled=not running):
+        act(worker.stop)
+    if s2.button("Go", key="live_seek", help="Jump there (starts playing from there when stopped)."):
+        if running:
+            act(worker.seek, seek_t)
+        else:
+            runner, err = models.active_runner_or_error()
+            if err:
+                st.error(f"The model could not be loaded: {err}")
+                st.stop()
+            act(live.start_file, runner, video, roiset, rf, speed, loop, seek_t)
+    if running:
+        worker.set_speed(speed)
+        worker.set_loop(loop)
+    if not mine:
+        worker, snap = None, None
 
-if source == "Webcam":
-    ctx = webrtc_streamer(key="live_cam", mode=WebRtcMode.SENDRECV, rtc_configuration=RTC,
-                          media_stream_constraints={"video": True, "audio": False},
-                          video_frame_callback=scorer.callback, async_processing=True)
-elif video is not None:
-    def player(path=str(video)):
-        from aiortc.contrib.media import MediaPlayer
-
-        return MediaPlayer(path, loop=True)
-
-    ctx = webrtc_streamer(key="live_file", mode=WebRtcMode.RECVONLY, rtc_configuration=RTC,
-                          media_stream_constraints={"video": True, "audio": False}, player_factory=player,
-                          video_frame_callback=scorer.callback, async_processing=True)
-else:
-    st.stop()
-
-c1, c2, c3 = st.columns([1, 1, 2])
-paused = c1.toggle("Pause scoring", key="live_pause", help="Keep the video running but stop scoring.")
-if paused:
-    scorer.paused.set()
-else:
-    scorer.paused.clear()
-fps_box = c2.empty()
-status_box = c3.empty()
-tiles_box = st.empty()
-chart_box = st.empty()
-
-series: LiveSeries | None = state.get("live_series")
-playing = bool(ctx.state.playing)
-if playing and (series is None or state.get("live_series_key") != (key, id(scorer))):
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    series = LiveSeries(state.work_dir("live") / f"live_{stamp}")
-    state.put("live_series", series)
-    state.put("live_series_key", (key, id(scorer)))
-
-
-def show(series: LiveSeries, last, with_chart: bool = True) -> None:
-    fps_box.metric("Scored frames / s", f"{scorer.fps():.1f}")
-    if scorer.error:
-        status_box.error(f"Scoring failed on a frame: {scorer.error}")
-    elif series is not None and series.frames:
-        status_box.caption(f"{len(series.frames)} frames scored · {scorer.dropped} results dropped (page busy) · "
-                           f"saved to `{series.out_stem.name}.csv`")
-    frame = scorer.snapshot()
-    if last is not None and frame is not None:
-        rs = scorer.roiset_for(frame)
-        drawn = draw_results(frame, rs, last, show_time=False)
-        with tiles_box.container():
-            cols = st.columns(min(4, len(rs)))
-            for i, (roi, res) in enumerate(zip(rs, last.rois)):
-                with cols[i % len(cols)]:
-                    st.image(crop_roi(drawn, roi, 192), width=192)
-                    value = "no eye" if res.score is None else f"{res.score:.1f}"
-                    st.metric(f"{roi.animal or roi.id}", value)
-    if with_chart and series is not None and series.frames:
-        # the last 60 s, as 0.5 s means per animal: a light chart the browser can redraw every second
-        df = series.table(last=4000)
-        recent = df[df["time_s"] >= df["time_s"].max() - 60].assign(time_s=lambda d: (d["time_s"] // 0.5) * 0.5)
-        recent = recent.groupby(["animal", "time_s"], as_index=False)["score"].mean()
-        chart_box.altair_chart(charts.score_lines(recent, title="Score over time (last 60 s, 0.5 s means)"),
-                               width="stretch")
+problem = state.get("live_action_error")
+if problem:
+    st.error(problem)
+    state.put("live_action_error", None)
+state.put("live_view_running", running)
 
 
-if playing:
-    last, chart_at = None, 0.0
-    while ctx.state.playing:
-        new = scorer.drain()
-        if new:
-            series.extend(new)
-            last = new[-1]
-            now = time.monotonic()
-            show(series, last, with_chart=now - chart_at >= 1.0)
-            chart_at = now if now - chart_at >= 1.0 else chart_at
-            series.save()
-        elif last is None:
-            fps_box.metric("Scored frames / s", "0.0")
-            status_box.info("Waiting for frames…")
-        time.sleep(0.25)
-elif series is not None and series.frames:
-    path = series.save(force=True)
-    show(series, series.frames[-1])
-    st.success(f"Stopped. {len(series.frames)} scored frames saved in this session; open **Score curves** to analyse "
-               "them.")
-    st.download_button("Download the live series (CSV)", series.table().to_csv(index=False),
-                       file_name=series.out_stem.name + ".csv", mime="text/csv", key="live_dl")
-else:
-    st.info("Press **START** above. For a video file, scoring begins as soon as the first frames arrive.")
+@st.fragment(run_every=live.DISPLAY_EVERY_S if running else None)
+def live_view():
+    w = live.current()
+    if w is None or w is not worker:
+        st.info("Press **Start** (or **START** for the webcam). Scores appear here as soon as the first frame is "
+                "scored.")
+        return
+    s = w.snapshot()
+    disp = live.display_stats()
+    new_result = disp.shown(s)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Scored frames / s", f"{s.stats.scored_fps:.1f}", help="frames scored per second over the last 2 s")
+    m2.metric("Display frames / s", f"{disp.fps():.1f}", help="new results shown on this page per second")
+    m3.metric("Dropped frames", f"{s.stats.dropped}", help="frames the source delivered while scoring was busy")
+    m4.metric("Latency p95 (ms)", f"{disp.latency_p95():.0f}",
+              help="frame decoded (or received from the camera) -> its result shown on this page")
+    where = (f"t = {s.stats.position_s:.1f} of {s.stats.duration_s:.1f} s" + (f", pass {s.stats.passes + 1}"
+             if s.stats.passes else "")) if s.stats.duration_s else f"t = {s.stats.position_s:.1f} s"
+    st.caption(f"**{s.state}** · {where} · {s.stats.scored} frames scored · {s.stats.rows_written} rows saved to "
+               f"`{s.series.name}` · scoring {s.stats.score_ms_p50:.0f} ms/frame (median)")
+    if s.message:
+        (st.error if s.state == "failed" else st.info)(s.message)
+    html = disp.html if not new_result else None  # nothing new since the last refresh: no drawing, no encoding
+    if html is None and s.image is not None and s.result is not None:
+        drawn, rs = live.preview(s.image, s.roiset, s.result)
+        strip = live.tile_strip(drawn, rs, s.result)
+        # one block: the picture, the per-mouse tiles and the decode stamp (read by bench/live_page.py) arrive together
+        html = (f"<div class='mgs-live-view'>{live.jpeg_html(drawn, 'scored frame')}<br/>"
+                f"{live.jpeg_html(strip, 'per-mouse tiles', width=f'{strip.shape[1]}px')}"
+                f"<span class='mgs-live-stamp' style='display:none'>{int(s.decoded_at * 1000)}</span></div>")
+        disp.html = html
+    if html:
+        st.markdown(html, unsafe_allow_html=True)
+    if not w.running and state.get("live_view_running"):
+        state.put("live_view_running", False)
+        st.rerun(scope="app")  # the run ended: refresh the controls and show the summary
+
+
+@st.fragment(run_every=live.CHART_EVERY_S if running else None)
+def live_chart():
+    w = live.current()
+    if w is None or w is not worker:
+        return
+    pts = pd.DataFrame(w.chart_points(), columns=["time_s", "animal", "score"])
+    if not len(pts):
+        return
+    pts["time_s"] = (pts["time_s"] // 0.5) * 0.5
+    recent = pts.groupby(["animal", "time_s"], as_index=False)["score"].mean()
+    st.altair_chart(charts.score_lines(recent, title="Score over time (last 60 s, 0.5 s means)",
+                                       x_title="seconds since start"), width="stretch")
+
+
+live_view()
+live_chart()
+
+if worker is not None and snap is not None and not running:
+    snap = worker.snapshot()
+    csv = snap.series / f"{snap.series.name}.csv"
+    if csv.is_file():
+        st.success(f"Stopped. {snap.stats.scored} scored frames ({snap.stats.rows_written} rows) saved as "
+                   f"`{snap.series.name}`; open **Score curves** to analyse them.")
+        with open(csv, "rb") as f:
+            st.download_button("Download the live series (CSV)", f.read(), file_name=csv.name, mime="text/csv",
+                               key="live_dl")

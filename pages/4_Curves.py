@@ -7,8 +7,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, nwb_download, paths, state
+from app_support import charts, live, models, nwb_download, paths, state
 from mgs_core.analysis import ScaleConversion, Smoothing, analyze, load_results, prepare
+from mgs_core.io.series import list_series, load_series
 from mgs_core.analysis.report import write_analysis_report
 from mgs_core.errors import MGSError
 from mgs_core.scoring import score_video
@@ -18,11 +19,16 @@ st.markdown("Follow each animal's orbital-tightening score over time. Smoothing 
             "the eye was visible; gaps stay gaps. The threshold line shows how long each animal spent above a score "
             "you choose (by default 3, the boundary between MGS 0 and 1 used here).")
 
-session_files = sorted([*state.work_dir("batch").glob("*.csv"), *state.work_dir("live").glob("*.csv")],
-                       key=lambda p: p.stat().st_mtime)
+session_files = sorted(state.work_dir("batch").glob("*.csv"), key=lambda p: p.stat().st_mtime)
 labels = {f"{p.parent.name}: {p.name}": p for p in session_files}
-chosen = st.multiselect("Results from this session (Batch and Live scoring)", list(labels), default=list(labels)[-4:],
+chosen = st.multiselect("Results from this session (Batch scoring)", list(labels), default=list(labels)[-4:],
                         key=f"curves_session_{len(labels)}")  # new results -> fresh default selection
+# live series of every session of this server (a closed or crashed tab's series stays listed), newest first
+series = [s for s in reversed(list_series(live.series_root())) if s.rows]
+series_labels = {s.label: s for s in series}
+mine = [s.label for s in series if s.provenance.get("session") == state.session_id()][:4]
+chosen_series = st.multiselect("Live series (Live scoring, saved as they were scored)", list(series_labels),
+                               default=mine, key=f"curves_live_{len(series_labels)}")
 data_files = [f for f in paths.list_files(paths.data_dir(), paths.RESULT_EXTS) if not f.endswith(".truth.csv")]
 chosen_data = st.multiselect(f"Results from the data folder ({paths.data_dir().name}/)", data_files, key="curves_data")
 ups = st.file_uploader("…or upload result files (CSV/Parquet from MGS Live)", type=["csv", "parquet"],
@@ -40,7 +46,7 @@ for up in ups or []:
     except MGSError as exc:
         st.error(str(exc))
 
-if not files:
+if not files and not chosen_series:
     st.info("No results chosen yet. Score the sample video now (every 5th frame, about a minute on a laptop), or use "
             "**Batch scoring** / **Live scoring** first.")
     if st.button("Score the sample video", type="primary", key="curves_sample",
@@ -69,6 +75,11 @@ try:
     loaded = []
     for f in files:
         loaded.append(load_results([f]))
+    for label in chosen_series:
+        info = series_labels[label]
+        loaded.append(prepare(load_series(info.folder), source=info.name))
+        for msg in info.messages:
+            st.warning(msg)
     df = pd.concat(loaded, ignore_index=True)
 except MGSError as exc:
     st.error(str(exc))
@@ -147,7 +158,7 @@ if st.button("Build the full report (PNG figure, Markdown, all tables)", key="cu
                             ("group_tests", out.tests)):
             table.to_csv(rep_dir / f"{name}.csv", index=False)
         write_analysis_report(out, rep_dir, float(bin_s), smoothing, float(threshold), ScaleConversion(),
-                              [f.name for f in files])
+                              [f.name for f in files] + [series_labels[c].name for c in chosen_series])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for p in sorted(rep_dir.iterdir()):

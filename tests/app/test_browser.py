@@ -1,5 +1,6 @@
 """Real-browser test: headless Debian Chromium drives the running app (every page, batch scoring, drawing an ROI,
-live scoring from a fake camera fed with our synthetic video). Saves app_<page>.png screenshots (see SHOTS)."""
+live scoring of the sample file on the server and from a fake camera fed with our synthetic video). Saves
+app_<page>.png screenshots (see SHOTS)."""
 from __future__ import annotations
 
 import os
@@ -81,15 +82,26 @@ def server(tmp_path, data_dir, weights):
             proc.kill()
 
 
-def _live_run(page, shot: str) -> None:
-    """START the page's WebRTC stream, wait until scores arrive, screenshot, STOP."""
-    frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
-    frame.get_by_role("button", name="START").click(timeout=60_000)
-    page.get_by_text("frames scored").wait_for(timeout=90_000)
+def _live_run(page, shot: str, webcam: bool = False) -> None:
+    """START the live page (the file's Start button, or the camera's WebRTC START), wait until scores arrive, STOP,
+    screenshot (once stopped: a page redrawing ten times a second on a busy machine can refuse a capture)."""
+    if webcam:
+        frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
+        frame.get_by_role("button", name="START").click(timeout=60_000)
+    else:
+        page.get_by_role("button", name="Start", exact=True).click(timeout=60_000)
+    page.get_by_text("frames scored").first.wait_for(timeout=90_000)
     page.wait_for_timeout(4000)
-    page.screenshot(path=str(SHOTS / shot), full_page=True, timeout=120_000)
-    frame.get_by_role("button", name="STOP").click(timeout=90_000)
-    page.get_by_text("Stopped.").wait_for(timeout=60_000)
+    if webcam:
+        frame.get_by_role("button", name="STOP").click(timeout=90_000)
+    else:
+        page.get_by_role("button", name="Stop", exact=True).click(timeout=90_000)
+    page.get_by_text("Stopped.").first.wait_for(timeout=90_000)
+    _settle(page)
+    try:  # a by-product for the docs: on a starved machine Chromium can take minutes to raster this long page
+        page.screenshot(path=str(SHOTS / shot), full_page=True, timeout=60_000)
+    except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError / "Unable to capture screenshot"
+        print(f"{shot} not taken: {exc}")
 
 
 def _settle(page, timeout=60_000):
@@ -185,13 +197,15 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             # Live (b): webcam = Chromium's fake camera playing our synthetic video; scores must arrive
             page.get_by_text("Webcam", exact=True).click()
             _settle(page)
-            # the file player's component is removed once the page has re-run: wait until only the camera's is left
             page.wait_for_function(
                 "() => document.querySelectorAll(\"iframe[title*='streamlit_webrtc']\").length === 1", timeout=90_000)
-            _live_run(page, "app_live_webcam.png")
+            _live_run(page, "app_live_webcam.png", webcam=True)
         except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            print("failure screenshot:", tmp_path / "failure.png")
+            try:
+                page.screenshot(path=str(tmp_path / "failure.png"), full_page=True, timeout=30_000)
+                print("failure screenshot:", tmp_path / "failure.png")
+            except Exception as shot_exc:  # noqa: BLE001 - keep the original error visible
+                print("no failure screenshot:", shot_exc)
             raise
         finally:
             browser.close()

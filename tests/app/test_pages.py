@@ -49,12 +49,14 @@ def test_rois_page_reports_a_malformed_roi_file(app_env):
     assert not at.exception
 
 
-def test_live_page_renders_the_stream_widget(app_env):
+def test_live_page_renders_file_controls_and_the_camera_widget(app_env):
     at = app_env("pages/2_Live.py")
     assert not errors(at), errors(at)
-    assert any(e.type == "component_instance" for e in _walk(at.main))
+    assert {b.key for b in at.button} >= {"live_start", "live_pause", "live_stop", "live_seek"}
+    assert not any(e.type == "component_instance" for e in _walk(at.main))  # a file plays without WebRTC
     at.radio(key="live_source").set_value("Webcam").run()
     assert not errors(at), errors(at)
+    assert any(e.type == "component_instance" for e in _walk(at.main))
 
 
 def test_batch_scores_and_shows_results(app_env):

@@ -1,0 +1,135 @@
+"""Real-browser test of the Live page (headless Debian Chromium): the sample file scored on the server, the page's
+figures, pause/resume, and what happens when the tab is closed: the worker stops by itself (no thread left in the
+server), the series is complete on disk and is listed on Score curves in a new session."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mgs_core.io.series import list_series, load_series
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_browser import ARGS, CHROMIUM, _free_port, _nav, _settle  # noqa: E402
+
+
+@pytest.fixture()
+def live_server(tmp_path, data_dir, weights):
+    port = _free_port()
+    work = tmp_path / "work"
+    env = dict(os.environ, MGS_DATA_DIR=str(data_dir), MGS_WORK_DIR=str(work))
+    if weights.get("seg"):
+        env.update(MGS_SEG_WEIGHTS=weights["seg"], MGS_SCORE_WEIGHTS=weights["score"])
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "streamlit.log", "w"))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not become healthy")
+        yield url, proc.pid, work
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def live_threads(pid: int) -> list[str]:
+    """OS names of the server's threads that are live workers (they name themselves ``mgs-live``; threads they
+    start, like the video decoder, inherit the name)."""
+    names = []
+    for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+        try:
+            names.append(comm.read_text().strip())
+        except OSError:
+            continue
+    return [n for n in names if n.startswith("mgs-live")]
+
+
+def metric(page, label: str) -> str | None:
+    return page.evaluate("""(label) => {
+      for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+        const l = m.querySelector('[data-testid="stMetricLabel"]');
+        const v = m.querySelector('[data-testid="stMetricValue"]');
+        if (l && v && l.textContent.trim() === label) return v.textContent.trim();
+      }
+      return null;
+    }""", label)
+
+
+@pytest.mark.skipif(CHROMIUM is None or not Path("/proc/self/task").is_dir(), reason="needs Chromium and Linux /proc")
+def test_live_file_scoring_survives_a_closed_tab(live_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, pid, work = live_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
+            page = ctx.new_page()
+            page.goto(url + "/")
+            page.get_by_text("Honest notes on the shipped model").wait_for(timeout=60_000)
+            _nav(page, "Live scoring")
+            page.get_by_role("button", name="Start", exact=True).wait_for(timeout=60_000)
+            _settle(page)
+            page.get_by_role("button", name="Start", exact=True).click()
+            page.get_by_text("frames scored").first.wait_for(timeout=90_000)
+            page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
+                m.textContent.includes('Scored frames / s') && parseFloat(
+                  m.querySelector('[data-testid="stMetricValue"]').textContent) > 0)""", timeout=60_000)
+            for label in ("Display frames / s", "Dropped frames", "Latency p95 (ms)"):
+                assert metric(page, label) is not None, label
+            page.wait_for_function(  # the annotated picture and the tiles
+                "() => document.querySelectorAll('.mgs-live-view img').length >= 2", timeout=60_000)
+            page.get_by_role("button", name="Pause", exact=True).click()
+            page.get_by_text("paused", exact=True).first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="Resume", exact=True).click()
+            page.get_by_text("playing", exact=True).first.wait_for(timeout=60_000)
+            assert live_threads(pid)  # the worker (and its decoder, which inherits the OS name)
+            ctx.close()  # the tab is closed while scoring runs
+
+            # the worker notices that its session is gone (10 s grace), saves the series and ends
+            end = time.monotonic() + 120
+            while (live_threads(pid) or not list_series(work / "live")[0].finished) and time.monotonic() < end:
+                time.sleep(0.5)
+            assert live_threads(pid) == [], "the live worker outlived its browser session"
+            (series,) = list_series(work / "live")
+            assert series.finished and "session ended" in series.provenance["run"]["message"]
+            df = load_series(series.folder)
+            assert len(df) == series.rows == series.provenance["run"]["frames_scored"] * 4
+
+            # a new tab (a new session) lists it on Score curves
+            page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+            page.goto(url + "/")
+            page.get_by_text("Honest notes on the shipped model").wait_for(timeout=60_000)
+            _nav(page, "Score curves")
+            page.get_by_text("Live series").first.wait_for(timeout=60_000)
+            _settle(page)
+            page.locator("[data-testid='stMultiSelect']", has_text="Live series").click()
+            page.get_by_text(series.name).first.wait_for(timeout=30_000)
+        except Exception:
+            try:
+                page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+                print("failure screenshot:", tmp_path / "failure.png")
+            except Exception:  # noqa: BLE001 - the page may be the closed one
+                pass
+            raise
+        finally:
+            browser.close()

@@ -1,0 +1,60 @@
+"""The Live page under AppTest: a file run from Start to the end of the video, saved and listed on Score curves;
+bad input (a text file named .mp4, ROIs for another frame size) gives one message and no traceback."""
+import json
+
+from conftest import errors
+
+from app_support import live
+from mgs_core.io.series import load_series
+
+
+def _wait_worker(at, timeout=180.0):
+    worker = at.session_state["live_worker"]
+    assert worker.join(timeout), "the live worker did not finish"
+    return worker
+
+
+def test_a_file_run_plays_to_the_end_is_saved_and_listed_on_curves(app_env):
+    at = app_env("pages/2_Live.py")
+    at.radio(key="live_speed").set_value("As fast as possible")
+    at.radio(key="live_end").set_value("Stop")
+    at.number_input(key="live_seek_t").set_value(9.0)  # the last second of the sample: a short run
+    at.button(key="live_seek").click().run()  # "Go" while stopped starts playing from there
+    assert not errors(at), errors(at)
+    worker = _wait_worker(at)
+    at.run()
+    assert not errors(at), errors(at)
+    snap = worker.snapshot()
+    assert snap.state == "ended" and snap.stats.scored > 0
+    assert any("Stopped." in s.value for s in at.success)
+    assert any("has ended" in i.value for i in at.info)
+    assert any(m.label == "Scored frames / s" for m in at.metric)
+    assert {b.key for b in at.get("download_button")} >= {"live_dl"}
+    df = load_series(snap.series)
+    assert df["frame"].min() >= 270 and len(df) == snap.stats.scored * 4  # the video's own frame numbers, 4 ROIs
+    assert snap.series.parent == live.series_root()
+    at.switch_page("pages/4_Curves.py").run()
+    assert not errors(at), errors(at)
+    picker = next(m for m in at.multiselect if m.label.startswith("Live series"))
+    assert any(snap.series.name in o for o in picker.options) and picker.value  # listed and preselected
+    assert len(at.dataframe) >= 1  # the per-animal table of the live series
+
+
+def test_a_text_file_uploaded_as_a_video_gives_one_message(app_env):
+    at = app_env("pages/2_Live.py")
+    at.radio(key="live_video_src").set_value("Upload").run()
+    at.file_uploader(key="live_video_up").upload("notes.mp4", b"just some text\n", "video/mp4").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "notes.mp4" in at.error[0].value and "not a video" in at.error[0].value
+    assert "live_worker" not in at.session_state
+
+
+def test_rois_for_another_frame_size_give_one_message(app_env, tmp_path):
+    bad = tmp_path / "small.rois.json"
+    bad.write_text(json.dumps({"frame_width": 640, "frame_height": 480,
+                               "rois": [{"id": "b1", "x": 0, "y": 0, "w": 100, "h": 100}]}))
+    at = app_env("pages/2_Live.py")
+    at.session_state["roi_files"] = {str(app_env.data_dir / "demo.mp4"): str(bad)}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "640x480" in at.error[0].value and "small.rois.json" in at.error[0].value
