@@ -40,6 +40,11 @@ RETRY_ENV = "MGS_SERVER_RETRY_S"
 RETRY_PAUSES_S = (0.1, 0.2, 0.5, 1.0)  # pause before the 1st, 2nd, 3rd, later retry (plus timeout_s per attempt)
 
 
+REPEATED_HANDSHAKE_FAILURES = 3  # vague handshake failures in one attempt that mean "refused", not "restarting"
+MISMATCH = ("security handshake failed: client and server disagree on CURVE (keys missing on one side, or a wrong "
+            "server public key?)")
+
+
 class _NoAnswer(Exception):
     """Internal: the server went silent. ``sent`` tells whether the request had left this process."""
 
@@ -118,11 +123,17 @@ class ZmqRunner(Runner):
         self._sock = sock
 
     def _handshake_failure(self) -> str | None:
-        """Why the last connection attempts were refused, if ZeroMQ reported a failed handshake."""
+        """Why the last connection attempts were refused, if ZeroMQ reported a definite refusal.
+
+        A ZAP denial (the key is not allowed) or a security-protocol mismatch counts at once. A handshake that
+        fails without detail counts only when it kept failing (a plain client at a CURVE server fails on every
+        reconnect); once or twice is a server dying mid-handshake, an outage like any other, and is retried.
+        """
         from zmq.utils.monitor import recv_monitor_message
 
         zmq = self._zmq
         reason = None
+        vague = 0
         for _ in range(100):
             try:
                 event = recv_monitor_message(self._monitor, flags=zmq.NOBLOCK)
@@ -131,9 +142,12 @@ class ZmqRunner(Runner):
             if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
                 reason = (f"the server refused this client's key (authentication status {event['value']}); "
                           "is its public key in the server's --allow directory?")
-            elif reason is None:
-                reason = ("security handshake failed: client and server disagree on CURVE (keys missing on one "
-                          "side, or a wrong server public key?)")
+            elif event["event"] == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                reason = reason or MISMATCH
+            else:
+                vague += 1
+        if reason is None and vague >= REPEATED_HANDSHAKE_FAILURES:
+            reason = MISMATCH
         return reason
 
     def _close_socket(self) -> None:

@@ -151,7 +151,10 @@ def crop_result_from_dict(d) -> CropResult:
             return None
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ServerError("server reply holds a non-numeric crop result field")
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:
+            raise ServerError("server reply holds an out-of-range crop result field") from None
 
     if not isinstance(d["eye_visible"], bool) or isinstance(d["eye_area_px"], bool) \
             or not isinstance(d["eye_area_px"], int):
@@ -175,7 +178,7 @@ def runner_info_from_dict(d) -> RunnerInfo:
         return RunnerInfo(backend=str(d["backend"]), device=str(d["device"]), roi_size=int(d["roi_size"]),
                           seg_model=dict(d.get("seg_model") or {}), score_model=dict(d.get("score_model") or {}),
                           address=d.get("address"))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise ServerError("server reply holds malformed runner info") from None
 
 
