@@ -15,6 +15,7 @@ import zmq
 from mgs_core.cli import main
 from mgs_core.errors import ServerError
 from mgs_core.runners.zmq_client import ZmqRunner
+from mgs_core.server import flood
 from mgs_core.server.keys import generate_keypair
 from mgs_core.server.process import ServerProcess, free_tcp_port, read_rss_kb
 from mgs_core.server.protocol import PROTOCOL_VERSION
@@ -136,9 +137,8 @@ def test_one_flooding_client_cannot_starve_another_or_grow_memory():
             rate(good, good_batch, 1.0)  # warm up
             baseline_kb = read_rss_kb(proc.pid)
             unloaded = rate(good, good_batch, 3.0)
-            flooder = subprocess.Popen([sys.executable, "-m", "tests.server.flooder", "--address", address,
-                                        "--seconds", "7", "--crops", "64", "--size", str(size)],
-                                       stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            flooder = subprocess.Popen(flood.command(address, 7, 64, size), stdout=subprocess.PIPE, text=True,
+                                       env={**os.environ, "PYTHONPATH": str(ROOT)})
             try:
                 time.sleep(1.5)
                 loaded = rate(good, good_batch, 4.0)

@@ -1,9 +1,9 @@
-"""A greedy client for the fairness tests, run as its own process (like another rig):
+"""A greedy client for fairness tests and ``bench/server_load.py --flood``, run as its own process (like another rig):
 
-python -m tests.server.flooder --address tcp://127.0.0.1:PORT --seconds S [--crops 64] [--size 256]
+python -m mgs_core.server.flood --address tcp://127.0.0.1:PORT --seconds S [--crops 64] [--size 256]
 
-Sends valid infer requests as fast as the socket takes them, reads replies as they come, and prints a JSON line
-{"sent", "ok", "busy", "other"} at the end.
+Sends valid infer requests as fast as the socket takes them (never waiting for a reply), reads replies as they
+come, and prints a JSON line {"sent", "ok", "busy", "other"} at the end. Loopback only, bounded by ``seconds``.
 """
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ import numpy as np
 import zmq
 
 from mgs_core.server.protocol import PROTOCOL_VERSION
+
+
+def command(address: str, seconds: float, n: int = 64, size: int = 256) -> list[str]:
+    return [sys.executable, "-m", "mgs_core.server.flood", "--address", address, "--seconds", str(seconds),
+            "--crops", str(n), "--size", str(size)]
 
 
 def flood(address: str, seconds: float, n: int, size: int) -> dict:
