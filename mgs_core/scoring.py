@@ -11,6 +11,10 @@ Resume: results go to ``out_dir/.<stem>.partial/chunk_<first>_<count>.parquet`` 
 hash, ROIs, model hashes, backend, stride, frame limit); a rerun with the same inputs skips the frames already in
 complete chunks, and the final files equal those of an uninterrupted run. A partial folder from different inputs is
 discarded with a message. The partial folder is removed once the final files are written.
+
+Frames lost to damaged packets of the video (see :mod:`mgs_core.io.video`) get rows with status
+``unscored_decode``; the summary and the provenance list the lost frame ranges. A write that fails (full disk)
+raises :class:`InputError` saying the scored frames are kept in the partial folder; no ``.tmp`` file stays.
 """
 from __future__ import annotations
 

@@ -192,8 +192,9 @@ class FloodReport:
     flood_other: int
     rss_baseline_kb: int
     rss_peak_kb: int  # at the end of the flood
-    rss_after_kb: int  # ``settle_s`` after the flood
+    rss_after_kb: int  # ``settle_s`` after the server went idle
     settle_s: float
+    drain_s: float  # from the end of the flood until the server was idle (the flooder's admitted crops done)
 
     def lines(self) -> list[str]:
         mib = lambda kb: f"{kb / 1024:.1f} MiB"  # noqa: E731
@@ -206,9 +207,20 @@ class FloodReport:
             f"flooder:                {self.flood_sent} sent, {self.flood_ok} answered, {self.flood_busy} busy, "
             f"{self.flood_other} other",
             f"server RSS:             {mib(self.rss_baseline_kb)} before, {mib(self.rss_peak_kb)} at the end of the "
-            f"flood, {mib(self.rss_after_kb)} {self.settle_s:g} s later "
-            f"({(self.rss_after_kb - self.rss_baseline_kb) / 1024:+.1f} MiB)",
+            f"flood, {mib(self.rss_after_kb)} {self.settle_s:g} s after the server went idle ({self.drain_s:g} s "
+            f"after the flood) ({(self.rss_after_kb - self.rss_baseline_kb) / 1024:+.1f} MiB)",
         ]
+
+
+def wait_idle(client, timeout_s: float = 60.0) -> float:
+    """Wait (bounded) until the server has nothing waiting or running; returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        h = client.health()
+        if h.pending_crops == 0 and not h.busy:
+            return time.monotonic() - t0
+        time.sleep(0.1)
+    raise ServerError(f"server still busy {timeout_s:g} s after the load ended")
 
 
 def closed_loop_rate(runner, crops: np.ndarray, seconds: float, max_calls: int = 100_000) -> float:
@@ -253,6 +265,7 @@ def run_flood_benchmark(seconds: float = 10.0, good_crops: int = 4, flood_crops:
                     flooder.kill()
                     flooder.wait(10)
             counts = json.loads(out.strip().splitlines()[-1])
+            drain = wait_idle(good)  # the flood's admitted requests (its budget) are still answered
             time.sleep(settle_s)
             after = read_rss_kb(proc.pid)
             if proc.stop() != 0:
@@ -261,4 +274,5 @@ def run_flood_benchmark(seconds: float = 10.0, good_crops: int = 4, flood_crops:
                        backend=backend, weights=weights, unloaded_per_s=unloaded, loaded_per_s=loaded,
                        ratio=loaded / unloaded if unloaded else float("nan"), flood_sent=counts["sent"],
                        flood_ok=counts["ok"], flood_busy=counts["busy"], flood_other=counts["other"],
-                       rss_baseline_kb=baseline, rss_peak_kb=peak, rss_after_kb=after, settle_s=settle_s)
+                       rss_baseline_kb=baseline, rss_peak_kb=peak, rss_after_kb=after, settle_s=settle_s,
+                       drain_s=round(drain, 2))

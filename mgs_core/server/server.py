@@ -208,6 +208,7 @@ class InferenceServer:
                         except zmq.Again:
                             break
                         self._guarded(router, frames)
+                        del frames  # the message buffer goes as soon as its request is done with
                         self._model_turn(router, wake_rx, work, done)  # the model never waits for the drain
                 self._model_turn(router, wake_rx, work, done)
                 if not self._busy and self.queue.pending_crops == 0 and self._bytes_since_trim > TRIM_AFTER_BYTES:
@@ -352,6 +353,7 @@ class InferenceServer:
                 if batch is None:
                     return
                 done.put(self._run(batch))
+                del batch  # do not keep the last call's crops (a client's message buffer) alive while idle
                 wake_tx.send(b"")
         finally:
             wake_tx.close(linger=0)

@@ -17,6 +17,7 @@ from mgs_core.errors import ServerError
 from mgs_core.runners.zmq_client import ZmqRunner
 from mgs_core.server import flood
 from mgs_core.server.keys import generate_keypair
+from mgs_core.server.load import wait_idle
 from mgs_core.server.process import ServerProcess, free_tcp_port, read_rss_kb
 from mgs_core.server.protocol import PROTOCOL_VERSION
 from tests.server.fake_runner import ODD_VALUE, FakeRunner
@@ -149,6 +150,7 @@ def test_one_flooding_client_cannot_starve_another_or_grow_memory():
                     flooder.kill()
                     flooder.wait(10)
             counts = json.loads(out)
+            wait_idle(good)  # the flood's admitted requests are answered, then the server is idle
             time.sleep(3.0)
             after_kb = read_rss_kb(proc.pid)
             assert good.infer(good_batch) == FakeRunner(size).infer(good_batch)
