@@ -1,4 +1,5 @@
-"""Load test of the inference server: N client threads x M seconds on loopback, versus the local runner.
+"""Load tests of the inference server on loopback: N client threads x M seconds versus the local runner
+(:func:`run_benchmark`), and one well-behaved client against a flooding one (:func:`run_flood_benchmark`).
 
 Everything is bounded: each client stops at the deadline or after ``max_requests``, each request gives up after
 ``max_wait_s``, the server process is always stopped. Used by ``bench/server_load.py``.
