@@ -13,7 +13,10 @@ otherwise its connection). :class:`FairQueue` keeps one queue per client and:
   client gets one chunk alone: ``quantum`` crops, or half that while other clients are about, so its calls stay
   shorter than theirs; a large request is split over several calls and answered when its last part is done.
   ``quantum`` is the smallest request size seen from any client in the last ``recent_s`` seconds (at most
-  ``max_batch``).
+  ``max_batch``);
+- anticipates: right after answering a light client that habitually sends its next request within
+  ``anticipate_s`` (50 ms), the model is kept free for it that long instead of starting a backlogged client's
+  chunk, so a client in a request-reply loop does not find the model busy every time it comes back.
 
 Pure bookkeeping (no sockets, no threads); the server calls it from its I/O thread only.
 """
@@ -66,7 +69,7 @@ class Batch:
 
 class FairQueue:
     def __init__(self, max_batch: int, max_pending_crops: int, max_client_crops: int, recent_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, anticipate_s: float = 0.05):
         self.max_batch = max_batch
         self.max_pending_crops = max_pending_crops
         self.max_client_crops = max_client_crops
@@ -76,6 +79,10 @@ class FairQueue:
         self._held: dict[bytes, int] = {}  # crops per client admitted and not yet answered
         self._recent: dict[bytes, tuple[float, int]] = {}  # client -> (time, size) of its last request
         self.pending_crops = 0  # crops waiting (not yet handed to the model)
+        self.anticipate_s = anticipate_s
+        self._answered: dict[bytes, float] = {}  # client -> when its last request was answered
+        self._think: dict[bytes, float] = {}  # client -> smoothed time from an answer to its next request
+        self.hold_until: float | None = None  # next_batch() kept the model for a light client until then
 
     # ---- admission ------------------------------------------------------------------------------------------
     def admit(self, job: Job) -> str | None:
@@ -83,6 +90,9 @@ class FairQueue:
         held = self._held.get(job.client, 0)
         now = self._clock()
         self._recent[job.client] = (now, job.n)
+        if held == 0 and job.client in self._answered:  # how long this client "thinks" between requests
+            gap = now - self._answered.pop(job.client)
+            self._think[job.client] = gap if job.client not in self._think else 0.7 * self._think[job.client] + 0.3 * gap
         if held + job.n > self.max_client_crops:
             return (f"server busy: this client already has {held} crops waiting (limit {self.max_client_crops} "
                     "per client); wait for the replies")
@@ -113,6 +123,7 @@ class FairQueue:
     # ---- batches --------------------------------------------------------------------------------------------
     def next_batch(self) -> Batch | None:
         """The next model call, or None when nothing waits."""
+        self.hold_until = None
         if not self._queues:
             return None
         quantum = self.quantum()
@@ -120,7 +131,13 @@ class FairQueue:
         served: list[bytes] = []
         turn = next(iter(self._queues))
         queue = self._queues[turn]
-        if self._waiting(queue) <= quantum:  # a light client: its whole requests, and other light ones ride along
+        heavy = self._waiting(queue) > quantum
+        if heavy:
+            hold = self._anticipate(quantum)
+            if hold is not None:
+                self.hold_until = hold
+                return None
+        if not heavy:  # a light client: its whole requests, and other light ones ride along
             for client in list(self._queues):
                 queue = self._queues[client]
                 waiting = self._waiting(queue)
@@ -151,6 +168,24 @@ class FairQueue:
         crops = [p.job.request.crops[p.start:p.stop] for p in parts]
         return Batch(tuple(parts), crops[0] if len(crops) == 1 else np.concatenate(crops))
 
+    def _anticipate(self, quantum: int) -> float | None:
+        """Until when to keep the model free for a light client that was just answered and, going by its habit,
+        sends its next request within ``anticipate_s`` (anticipatory scheduling): without it, that client would
+        find the model busy with a backlogged client's chunk every time."""
+        now = self._clock()
+        until = None
+        for client in [c for c, t in self._answered.items() if now - t > self.recent_s]:
+            del self._answered[client]  # gone quiet (or disconnected)
+        for client, answered in self._answered.items():
+            think = self._think.get(client)
+            size = self._recent.get(client, (0.0, quantum + 1))[1]
+            if think is None or think > self.anticipate_s or size > quantum or client in self._queues:
+                continue
+            limit = answered + min(self.anticipate_s, 2.0 * think + 0.002)
+            if now < limit:
+                until = limit if until is None else max(until, limit)
+        return until
+
     @staticmethod
     def _waiting(queue) -> int:
         return sum(j.n - j.handed for j in queue)
@@ -169,6 +204,8 @@ class FairQueue:
                 if len(job.results) == job.n:
                     self._release(job)
                     finished.append(job)
+                    if not self._held.get(job.client):
+                        self._answered[job.client] = self._clock()
             offset += part.n
         return finished
 

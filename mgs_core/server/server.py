@@ -198,7 +198,9 @@ class InferenceServer:
         failures = 0
         while not self._stop.is_set():
             try:
-                events = dict(poller.poll(POLL_MS))
+                hold = self.queue.hold_until
+                wait_ms = POLL_MS if hold is None else max(1, min(POLL_MS, int((hold - time.monotonic()) * 1000) + 1))
+                events = dict(poller.poll(wait_ms))
                 if wake_rx in events:
                     self._model_turn(router, wake_rx, work, done)
                 if router in events:

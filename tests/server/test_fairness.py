@@ -74,3 +74,20 @@ def test_a_failed_call_fails_each_job_once_and_drops_its_remaining_parts():
     q.admit(job(b"y", 3))
     q.admit(job(b"z", 3))
     assert len(q.drain()) == 2 and q.pending_crops == 0 and q.next_batch() is None
+
+
+def test_the_model_is_kept_free_briefly_for_a_light_client_that_comes_right_back():
+    now = [0.0]
+    q = FairQueue(max_batch=16, max_pending_crops=1000, max_client_crops=128, clock=lambda: now[0])
+    q.admit(job(b"flood", 64))
+    for cycle in range(3):
+        q.admit(job(b"good", 4))
+        b = q.next_batch()
+        assert clients_of(b)[0][0] == b"good"
+        q.complete(b, list("abcd"))
+        now[0] += 0.010  # the good client thinks 10 ms
+    assert q.next_batch() is None and q.hold_until is not None  # flood waits: good is about to come back
+    q.admit(job(b"good", 4))
+    assert clients_of(q.next_batch())[0][0] == b"good"
+    now[0] += 1.0  # good answered long ago (not yet completed this one): the flooder is served
+    assert clients_of(q.next_batch())[0][0] == b"flood" and q.hold_until is None
