@@ -117,11 +117,13 @@ def test_an_unexpected_exception_while_handling_becomes_an_internal_reply_with_a
     assert not thread.is_alive()
 
 
-def rate(client, batch, seconds):
+def rate(client, batch, seconds, calls=None):
     n, t0 = 0, time.monotonic()
     while time.monotonic() - t0 < seconds:
         client.infer(batch)
         n += 1
+    if calls is not None:
+        calls.append(n)
     return n / (time.monotonic() - t0)
 
 
@@ -138,11 +140,12 @@ def test_one_flooding_client_cannot_starve_another_or_grow_memory():
             rate(good, good_batch, 1.0)  # warm up
             baseline_kb = read_rss_kb(proc.pid)
             unloaded = rate(good, good_batch, 4.0)
+            served_before, good_calls = good.health().requests, []
             flooder = subprocess.Popen(flood.command(address, 8, 64, size), stdout=subprocess.PIPE, text=True,
                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
             try:
                 time.sleep(1.5)
-                loaded = rate(good, good_batch, 5.0)
+                loaded = rate(good, good_batch, 5.0, good_calls)
                 peak_kb = read_rss_kb(proc.pid)
                 out, _ = flooder.communicate(timeout=30)
             finally:
@@ -151,12 +154,14 @@ def test_one_flooding_client_cannot_starve_another_or_grow_memory():
                     flooder.wait(10)
             counts = json.loads(out)
             wait_idle(good)  # the flood's admitted requests are answered, then the server is idle
+            flood_served = good.health().requests - served_before - good_calls[0]
             time.sleep(3.0)
             after_kb = read_rss_kb(proc.pid)
             assert good.infer(good_batch) == FakeRunner(size).infer(good_batch)
-        print(f"good client: {unloaded:.1f} -> {loaded:.1f} requests/s under flood; flooder {counts}; RSS {baseline_kb / 1024:.0f} -> peak {peak_kb / 1024:.0f} "
+        print(f"good client: {unloaded:.1f} -> {loaded:.1f} requests/s under flood; flooder {counts}, {flood_served} served; RSS {baseline_kb / 1024:.0f} -> peak {peak_kb / 1024:.0f} "
               f"-> {after_kb / 1024:.0f} MiB")
-        assert counts["ok"] > 0 and counts["busy"] > 0 and counts["other"] == 0  # served, within its budget
+        # the flooder was served (some answers may come after it left) within its budget, and refused beyond it
+        assert flood_served >= 1 and counts["busy"] > 0 and counts["other"] == 0
         assert loaded >= 0.5 * unloaded
         assert after_kb - baseline_kb < 50 * 1024
 
