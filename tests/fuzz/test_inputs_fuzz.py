@@ -25,7 +25,7 @@ roi_docs = st.fixed_dictionaries({"frame_width": numbers, "frame_height": number
                                  optional={"version": st.sampled_from([1, 2, "1", None]), "format": json_values})
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(roi_docs | json_values)
 def test_roi_dicts_give_a_roi_set_or_a_roi_error(doc):
     try:

@@ -55,7 +55,7 @@ near_valid_replies = st.fixed_dictionaries({
     "code": json_values, "error": json_values})
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(near_valid_replies)
 def test_near_valid_replies_give_a_reply_or_a_server_error(d):
     import json
