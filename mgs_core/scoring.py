@@ -16,6 +16,10 @@ Publication (``publish_results``): CSV, Parquet and provenance are written under
 when all are complete, the provenance last and naming the other two's SHA-256, so ``published_set`` never takes a
 mix of two runs for a result. Skip (``finished_run``): a published set whose provenance matches the job (video hash,
 ROIs, models, stride, frame limit) is reused without decoding. Both are described in docs/formats.md.
+
+Frames lost to damaged packets of the video (see :mod:`mgs_core.io.video`) get rows with status
+``unscored_decode``; the summary and the provenance list the lost frame ranges. A write that fails (full disk)
+raises :class:`InputError` saying the scored frames are kept in the partial folder; no ``.tmp`` file stays.
 """
 from __future__ import annotations
 
@@ -34,14 +38,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from mgs_core.errors import InputError, ServerError
+from mgs_core.errors import InputError, RoiError, ServerError
 from mgs_core.io.results import COLUMNS, frames_to_table, typed_table
 from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
 from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
 from mgs_core.models.checkpoint import file_sha256
-from mgs_core.pipeline import Pipeline
+from mgs_core.pipeline import Pipeline, unscored
 from mgs_core.runners.base import Runner
-from mgs_core.types import FrameResult, RoiResult, RoiSet
+from mgs_core.types import UNSCORED_DECODE, FrameResult, RoiResult, RoiSet
 
 PARTIAL_FORMAT = "mgs-live-partial"
 PROVENANCE_FORMAT = "mgs-live-provenance"
@@ -65,6 +69,8 @@ class ScoreSummary:
     frames_per_s: float  # newly scored frames per second of wall time
     decode_error: str | None = None
     messages: tuple[str, ...] = field(default_factory=tuple)
+    frames_lost_decode: int = 0  # selected frames lost to damaged packets: rows with status unscored_decode
+    decode_lost_ranges: tuple[tuple[int, int], ...] = ()  # (first, last) frame indices the decoder could not give
 
 
 def check_output_dir(out_dir: str | Path) -> Path:
@@ -114,8 +120,25 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         tmp.replace(path)
     except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        tmp.unlink(missing_ok=True)  # nothing half-written stays behind
         raise
+
+
+def _no_space(what: Path, exc: OSError, partial: Path) -> InputError:
+    return InputError(f"cannot write {what} ({exc.strerror or exc}); the frames scored so far are kept in "
+                      f"{partial}: free space (or fix the folder) and rerun the same command to resume")
+
+
+def _decode_placeholders(ranges, done_ranges: int, before: int | None, stride: int, fps: float, roiset: RoiSet):
+    """Unscored rows (status unscored_decode) for the stride-selected frames of the lost ranges from
+    ``done_ranges`` on that end before frame ``before`` (all of them when None). Returns (frames, ranges used)."""
+    out, k = [], done_ranges
+    while k < len(ranges) and (before is None or ranges[k][1] < before):
+        first, last = ranges[k]
+        for i in range(first + (-first) % stride, last + 1, stride):
+            out.append(FrameResult(i, i / (fps or 30.0), unscored(roiset, UNSCORED_DECODE)))
+        k += 1
+    return out, k
 
 
 def _chunk_files(partial: Path) -> list[tuple[int, int, Path]]:
@@ -211,6 +234,11 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
         raise InputError(f"--stride must be >= 1, got {stride}")
     if chunk_frames < 1:
         raise InputError(f"chunk size must be >= 1, got {chunk_frames}")
+    if max_frames is not None and max_frames < 1:
+        raise InputError(f"--max-frames must be >= 1 (or left out to score every frame), got {max_frames}")
+    if rois is not None and len(rois) == 0:
+        raise RoiError(f"{'ROI file ' + Path(roi_source).name if roi_source else 'the ROI set'} lists no ROIs: "
+                       "nothing would be scored (leave --rois out to score the whole frame)")
     t_start = time.perf_counter()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     input_path = Path(input_path)
@@ -225,49 +253,76 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
     rinfo = runner.info()
     manifest = _manifest(video_sha, roiset, rinfo, stride, max_frames)
     partial = out / f".{stem}.partial"
+    if partial.exists() and not partial.is_dir():
+        raise InputError(f"{partial} exists but is not a folder (MGS Live keeps its resume data there): move or "
+                         "remove it and rerun")
     messages: list[str] = []
     done, tables = _resume_state(partial, manifest, messages)
-    partial.mkdir(parents=True, exist_ok=True)
-    _write_atomic(partial / "manifest.json", lambda p: p.write_text(json.dumps(manifest, indent=1)))
+    try:
+        partial.mkdir(parents=True, exist_ok=True)
+        _write_atomic(partial / "manifest.json", lambda p: p.write_text(json.dumps(manifest, indent=1)))
+    except OSError as exc:
+        raise InputError(f"cannot write the resume folder {partial} ({exc.strerror or exc})") from None
 
     pipe = Pipeline(runner, roi_size=rinfo.roi_size)
     total = expected_frames(info, stride, max_frames)
     buffer: list[FrameResult] = []
-    state = {"n": 0, "first": done, "failed": 0, "new": 0}
+    state = {"n": 0, "first": done, "failed": 0, "new": 0, "ranges": 0, "lost": 0}
 
     def flush() -> None:
         if not buffer:
             return
         table = frames_to_table(buffer)
         path = partial / f"chunk_{state['first']:09d}_{len(buffer):06d}.parquet"
-        _write_atomic(path, lambda p: table.to_parquet(p, index=False))
+        try:
+            _write_atomic(path, lambda p: table.to_parquet(p, index=False))
+        except OSError as exc:
+            buffer.clear()
+            raise _no_space(path, exc, partial) from None
         tables.append(table)
         state["first"] += len(buffer)
         buffer.clear()
 
     src = open_video(input_path, stride=stride, max_frames=max_frames)
     t_score = time.perf_counter()
+
+    def take(fr: FrameResult | None, vf=None) -> bool:
+        """One slot of the output (a scored frame or a decode placeholder); False once max_frames are in."""
+        if max_frames is not None and state["n"] >= max_frames:
+            return False
+        n = state["n"]
+        state["n"] += 1
+        if n < done:
+            if progress and n % 25 == 0:
+                progress(n, total)
+            return True
+        if fr is None:
+            fr = pipe.process(vf.image, roiset, vf.index, vf.time_s)
+            if fr.error:
+                if stop_on_error:
+                    raise ServerError(f"{input_path.name}: frame {vf.index} could not be scored ({fr.error}); "
+                                      f"the {n} frames before it are saved: rerun the same command to resume")
+                state["failed"] += 1
+        else:
+            state["lost"] += 1
+        buffer.append(fr)
+        state["new"] += 1
+        if len(buffer) >= chunk_frames:
+            flush()
+        if progress:
+            progress(state["n"], total)
+        return True
+
     try:
         with src:
             for vf in src:
-                n = state["n"]
-                state["n"] += 1
-                if n < done:
-                    if progress and n % 25 == 0:
-                        progress(n, total)
-                    continue
-                fr = pipe.process(vf.image, roiset, vf.index, vf.time_s)
-                if fr.error:
-                    if stop_on_error:
-                        raise ServerError(f"{input_path.name}: frame {vf.index} could not be scored ({fr.error}); "
-                                          f"the {n} frames before it are saved: rerun the same command to resume")
-                    state["failed"] += 1
-                buffer.append(fr)
-                state["new"] += 1
-                if len(buffer) >= chunk_frames:
-                    flush()
-                if progress:
-                    progress(state["n"], total)
+                lost, state["ranges"] = _decode_placeholders(src.lost_ranges, state["ranges"], vf.index, stride,
+                                                             info.fps, roiset)
+                if not all(take(fr) for fr in lost) or not take(None, vf):
+                    break
+            lost, state["ranges"] = _decode_placeholders(src.lost_ranges, state["ranges"], None, stride, info.fps,
+                                                         roiset)
+            all(take(fr) for fr in lost)
     finally:
         flush()  # also on Ctrl-C: nothing already scored is lost
     score_s = time.perf_counter() - t_score
@@ -285,9 +340,15 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
                            frames_scored=int(df["frame"].nunique()) if len(df) else 0, frames_resumed=min(done, state["n"]),
                            frames_failed=state["failed"], rows=len(df), wall_s=round(wall, 3),
                            frames_per_s=round(state["new"] / score_s, 2) if score_s > 0 and state["new"] else 0.0,
-                           decode_error=src.decode_error, messages=tuple(messages))
+                           decode_error=src.decode_error, messages=tuple(messages),
+                           frames_lost_decode=int((df["status"] == UNSCORED_DECODE).groupby(df["frame"]).any().sum())
+                           if len(df) else 0,
+                           decode_lost_ranges=tuple(tuple(r) for r in src.lost_ranges))
     prov = provenance(summary, info, video_sha, input_path, roiset, roi_source, rinfo, stride, max_frames, started)
-    publish_results(df, prov, out, stem)
+    try:
+        publish_results(df, prov, out, stem)
+    except OSError as exc:
+        raise _no_space(out / f"{stem}.csv", exc, partial) from None
     shutil.rmtree(partial, ignore_errors=True)
     return summary
 
@@ -319,7 +380,9 @@ def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_pat
                 "stride": stride, "max_frames": max_frames, "frames_scored": summary.frames_scored,
                 "frames_resumed": summary.frames_resumed, "frames_failed": summary.frames_failed,
                 "rows": summary.rows, "wall_s": summary.wall_s, "frames_per_s": summary.frames_per_s,
-                "decode_error": summary.decode_error, "messages": list(summary.messages)},
+                "decode_error": summary.decode_error, "frames_lost_decode": summary.frames_lost_decode,
+                "decode_lost_ranges": [list(r) for r in summary.decode_lost_ranges],
+                "messages": list(summary.messages)},
         "outputs": {"csv": summary.csv.name, "parquet": summary.parquet.name,
                     "annotated": summary.annotated.name if summary.annotated else None},
     }

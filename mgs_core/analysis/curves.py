@@ -2,7 +2,10 @@
 
 The unit of analysis is one animal in one recording: ``unit = (source, animal)``. ``source`` is the results file's
 stem (or a name given by the caller); ``animal`` falls back to the ROI id when empty. Smoothing and binning only
-ever use frames with a score (eye visible); frames without one stay NaN and are never filled in.
+ever use frames with a score (eye visible); frames without one stay NaN and are never filled in. Frames the
+machinery could not judge (``status`` ``unscored_server`` or ``unscored_decode``: the server was down, the video
+damaged) say nothing about the animal, so they are left out of every "eye visible" / usable fraction and counted
+separately as ``n_unscored``.
 """
 from __future__ import annotations
 
@@ -14,10 +17,19 @@ import pandas as pd
 
 from mgs_core.analysis.scale import MGS_COL, SCORE_COL, ScaleConversion
 from mgs_core.errors import InputError
+from mgs_core.types import UNSCORED_DECODE, UNSCORED_SERVER
 
 SMOOTH_COL = "score_smooth_0_9"
 UNIT_COLS = ["source", "animal"]
 SMOOTH_METHODS = ("none", "median", "ema")
+UNSCORED_STATUSES = (UNSCORED_SERVER, UNSCORED_DECODE)  # about the machinery, not the animal
+
+
+def judged(df: pd.DataFrame) -> np.ndarray:
+    """True for rows about the animal (any status but unscored_server/unscored_decode; all rows of old tables)."""
+    if "status" not in df.columns:
+        return np.ones(len(df), bool)
+    return ~df["status"].astype(str).isin(UNSCORED_STATUSES).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -137,16 +149,19 @@ def bin_scores(df: pd.DataFrame, bin_s: float, value_col: str = SCORE_COL) -> pd
     """Tidy per-unit time bins ``[k*bin_s, (k+1)*bin_s)`` counted from time 0.
 
     Columns: source, animal, group, bin, bin_start_s, bin_mid_s, n_frames, n_scored, frac_visible,
-    mean_score_0_9, median_score_0_9 (means over scored frames only; NaN in a bin with none).
+    mean_score_0_9, median_score_0_9 (means over scored frames only; NaN in a bin with none), n_unscored (frames the
+    server or the decoder could not give; ``frac_visible`` is over the other frames, NaN when there are none).
     """
     if bin_s <= 0:
         raise InputError(f"bin length must be positive, got {bin_s}")
     d = df.assign(bin=np.floor(df["time_s"].to_numpy() / bin_s).astype("int64"))
-    d = d.assign(_v=d[value_col], _scored=np.isfinite(d[value_col].to_numpy()).astype(int))
+    ok = judged(d)
+    d = d.assign(_v=d[value_col], _scored=np.isfinite(d[value_col].to_numpy()).astype(int),
+                 _seen=np.where(ok, d["eye_visible"].to_numpy(dtype=np.float64), np.nan), _unscored=(~ok).astype(int))
     g = d.groupby(UNIT_COLS + ["bin"], sort=True)
     out = g.agg(group=("group", "first"), n_frames=("time_s", "size"), n_scored=("_scored", "sum"),
-                frac_visible=("eye_visible", "mean"), mean_score_0_9=("_v", "mean"),
-                median_score_0_9=("_v", "median")).reset_index()
+                frac_visible=("_seen", "mean"), mean_score_0_9=("_v", "mean"),
+                median_score_0_9=("_v", "median"), n_unscored=("_unscored", "sum")).reset_index()
     out.insert(4, "bin_start_s", out["bin"] * bin_s)
     out.insert(5, "bin_mid_s", (out["bin"] + 0.5) * bin_s)
     return out

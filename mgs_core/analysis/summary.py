@@ -8,7 +8,9 @@ Per unit (one animal in one recording), over scored frames only (eye visible, sc
   Unscored stretches contribute nothing (they are not interpolated), so compare AUCs only between units with a
   similar ``frac_visible``; ``mean_score_0_9`` is the AUC divided by the scored time.
 * ``frac_above`` = fraction of scored time with score > threshold (equal frame intervals: fraction of frames)
-* ``frac_visible`` = fraction of all frames (rows) with a visible eye
+* ``frac_visible`` = fraction of the judged frames with a visible eye (the "usable frame" fraction). Frames the
+  server or the decoder could not give (status ``unscored_server`` / ``unscored_decode``) are not judged: they are
+  left out here and counted in ``n_unscored``, so an outage never looks like a mouse turning away
 
 Per group: number of units and the mean, SD and median of the units' values (the unit, not the frame, is the
 independent observation).
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mgs_core.analysis.curves import UNIT_COLS
+from mgs_core.analysis.curves import UNIT_COLS, judged
 from mgs_core.analysis.scale import SCORE_COL
 
 
@@ -37,10 +39,11 @@ def summarize(df: pd.DataFrame, threshold: float | None = None, value_col: str =
         scored = v[np.isfinite(v)]
         dt = _frame_interval(part["time_s"].to_numpy(dtype=np.float64))
         n_sc = int(scored.size)
+        ok = judged(part)
         row = {
             "source": source, "animal": animal, "group": str(part["group"].iloc[0]),
-            "n_frames": int(len(part)), "n_scored": n_sc,
-            "frac_visible": float(part["eye_visible"].mean()) if len(part) else float("nan"),
+            "n_frames": int(len(part)), "n_scored": n_sc, "n_unscored": int((~ok).sum()),
+            "frac_visible": float(part["eye_visible"].to_numpy()[ok].mean()) if ok.any() else float("nan"),
             "mean_score_0_9": float(scored.mean()) if n_sc else float("nan"),
             "median_score_0_9": float(np.median(scored)) if n_sc else float("nan"),
             "sd_score_0_9": float(scored.std(ddof=1)) if n_sc > 1 else float("nan"),

@@ -9,14 +9,15 @@ Layout of a dataset folder ``DIR``::
 Paths in labels.csv are relative to DIR. ``eye_x``/``eye_y`` are crop pixels (pixel centres at integers);
 ``eye_visible`` is 1/0; ``eye_x``, ``eye_y`` and ``score`` are empty when the eye is not visible. ``score`` is the
 continuous orbital-tightening score in [0, 9]. The ``mask`` column may be empty (or absent) when a lab has no masks.
-Rows are numbered from 1 (the first line after the header) in error messages.
+Rows are numbered from 1 (the first line after the header) in error messages. Each image appears in one row only,
+and paths may not leave ``DIR`` (absolute paths and ``..`` are refused, naming the row).
 """
 from __future__ import annotations
 
 import csv
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterable, Sequence
 
 import cv2
@@ -133,6 +134,10 @@ def _resolve(root: Path, rel: str, kind: str, where: str) -> Path:
     rel = (rel or "").strip()
     if not rel:
         raise DatasetError(f"{where}: the {kind} column is empty")
+    parts = PurePosixPath(rel.replace("\\", "/"))
+    if parts.is_absolute() or PureWindowsPath(rel).drive or ".." in parts.parts or "\x00" in rel:
+        raise DatasetError(f"{where}: {kind} path {rel!r} leaves the dataset folder (paths must be relative to "
+                           f"{root}, without '..')")
     p = (root / rel).resolve()
     if p.suffix.lower() not in IMAGE_SUFFIXES:
         raise DatasetError(f"{where}: {kind} {rel!r} must be a .png or .jpg file")
@@ -167,10 +172,15 @@ def load_dataset(path: str | Path, verify_images: bool = True) -> LabelledDatase
         raise DatasetError(f"{csv_path} lacks column(s) {', '.join(missing)} (needs {','.join(COLUMNS)}; mask optional)")
     extra_cols = [c for c in header if c not in COLUMNS]
     items: list[LabelledItem] = []
+    first_row: dict[Path, int] = {}
     for i, raw in enumerate(raw_rows, start=1):
         raw = {(k or "").strip(): (v if isinstance(v, str) else "") for k, v in raw.items()}
         where = f"{csv_path.name} row {i}"
         image = _resolve(root, raw.get("image", ""), "image", where)
+        if image in first_row:
+            raise DatasetError(f"{where}: image {raw.get('image', '').strip()!r} is already listed at row "
+                               f"{first_row[image]} (each image once, or evaluation counts it twice)")
+        first_row[image] = i
         mask = _resolve(root, raw["mask"], "mask", where) if (raw.get("mask") or "").strip() else None
         vis_text = (raw.get("eye_visible") or "").strip()
         if vis_text not in ("0", "1", "0.0", "1.0"):
@@ -188,10 +198,15 @@ def load_dataset(path: str | Path, verify_images: bool = True) -> LabelledDatase
             raise DatasetError(f"{where}: eye_visible is 0 but a score is given (a hidden eye cannot be scored)")
         if not visible:
             ex = ey = None
+        if visible and (ex < -0.5 or ey < -0.5):  # outside any image, without reading it
+            raise DatasetError(f"{where}: eye ({ex:g}, {ey:g}) lies outside the image {image.name} "
+                               "(coordinates are crop pixels from the top-left corner)")
         if verify_images:
             img = read_rgb(image, i)
             if visible and not (-0.5 <= ex < img.shape[1] - 0.5 and -0.5 <= ey < img.shape[0] - 0.5):
-                raise DatasetError(f"{where}: eye ({ex:g}, {ey:g}) lies outside the {img.shape[1]}x{img.shape[0]} image")
+                clicks = "" if mask is not None else " (a clicks-only row: the eye point is the only label)"
+                raise DatasetError(f"{where}: eye ({ex:g}, {ey:g}) lies outside the {img.shape[1]}x{img.shape[0]} "
+                                   f"image {image.name}{clicks}")
             if mask is not None:
                 m = read_mask(mask, i)
                 if m.shape != img.shape[:2]:

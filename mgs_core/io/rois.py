@@ -5,11 +5,14 @@ Format (JSON, see docs/formats.md)::
     {"format": "mgs-live-rois", "version": 1, "frame_width": 1920, "frame_height": 1080,
      "rois": [{"id": "box1", "animal": "m01", "group": "saline", "x": 10, "y": 20, "w": 400, "h": 420}, ...]}
 
-ROI ids must be unique and non-empty; boxes must have positive size and lie inside the frame.
+ROI ids must be unique and non-empty; coordinates whole, finite numbers; boxes must have positive size and lie inside
+the frame. A file must list at least one ROI (an empty list is refused by ``load_rois``; ``rois_from_dict`` accepts
+it for an editor's empty table, and scoring refuses an empty set).
 """
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from mgs_core.errors import RoiError
@@ -18,6 +21,7 @@ from mgs_core.types import Roi, RoiSet
 
 FORMAT = "mgs-live-rois"
 VERSION = 1
+MAX_COORD = 1 << 20  # no video frame is a million pixels wide
 
 
 def rois_to_dict(roiset: RoiSet) -> dict:
@@ -32,9 +36,13 @@ def rois_to_dict(roiset: RoiSet) -> dict:
 
 
 def _int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or (isinstance(value, float) and (not math.isfinite(value) or not value.is_integer())):
         raise RoiError(f"{what} must be a whole number, got {value!r}")
-    return int(value)
+    value = int(value)
+    if abs(value) > MAX_COORD:
+        raise RoiError(f"{what} is beyond any frame size (at most {MAX_COORD} pixels)")
+    return value
 
 
 def rois_from_dict(data: dict, source: str = "ROI data") -> RoiSet:
@@ -77,13 +85,23 @@ def rois_from_dict(data: dict, source: str = "ROI data") -> RoiSet:
 
 def load_rois(path: str | Path) -> RoiSet:
     path = Path(path)
+    if path.is_dir():
+        raise RoiError(f"ROI file {path} is a folder, not a JSON file")
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise RoiError(f"ROI file {path} does not exist") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RoiError(f"ROI file {path} is not valid JSON ({exc})") from None
-    return rois_from_dict(data, source=f"ROI file {path.name}")
+    except RecursionError:
+        raise RoiError(f"ROI file {path} nests too deeply to be an ROI file") from None
+    except OSError as exc:
+        raise RoiError(f"ROI file {path} cannot be read ({exc.strerror or exc})") from None
+    roiset = rois_from_dict(data, source=f"ROI file {path.name}")
+    if not roiset.rois:
+        raise RoiError(f"ROI file {path.name} lists no ROIs: draw at least one box (or score without --rois to use "
+                       "the whole frame)")
+    return roiset
 
 
 def save_rois(roiset: RoiSet, path: str | Path) -> Path:

@@ -7,8 +7,11 @@ its own thread feeding a bounded queue, so decoding and inference overlap on dif
 - ``stride=N`` yields frames 0, N, 2N, ... (all frames are still decoded: H.264 needs them).
 - ``live=True`` plays the file at its real frame rate like a camera: the consumer always gets the newest frame whose
   time has come, and frames it was too slow to take are dropped (counted in ``dropped``) rather than falling behind.
-- A corrupt or truncated file yields every frame that decodes; then ``decode_error`` says where it broke (and, with
-  ``strict=True``, iterating raises :class:`VideoError` after the last good frame).
+- A damaged packet (corrupt bytes in the middle of a file) is skipped and decoding carries on with the next one;
+  the frames it cost are listed in ``lost_ranges`` (inclusive index ranges, ``frames_lost`` in all) and
+  ``decode_error`` names them. A file whose container breaks, or that is truncated, yields every frame that
+  decodes; then ``decode_error`` says where it broke (and, with ``strict=True``, iterating raises
+  :class:`VideoError` after the last good frame).
 - Images (png, jpg, bmp, tif) are a one-frame source with ``time_s = 0``.
 """
 from __future__ import annotations
@@ -109,6 +112,13 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 _END = object()
+DAMAGE_WATCH_FRAMES = 32  # a gap in frame numbers this soon after a damaged packet counts as frames lost to it
+
+
+def describe_ranges(ranges) -> str:
+    """``[(3, 5), (9, 9)]`` -> ``"frames 3-5, 9"``."""
+    parts = [f"{a}" if a == b else f"{a}-{b}" for a, b in ranges]
+    return ("frames " + ", ".join(parts)) if parts else "no frames"
 
 
 class VideoSource:
@@ -123,12 +133,19 @@ class VideoSource:
         self.stride, self.live, self.threaded = stride, live, threaded or live
         self.max_frames, self.start, self.strict = max_frames, start, strict
         self.decode_error: str | None = None
+        self.lost_ranges: list[tuple[int, int]] = []  # (first, last) frame indices lost to damaged packets
+        self.packets_skipped = 0
+        self._first_damage: str | None = None
         self.frames_decoded = 0
         self.dropped = 0
         self._queue: queue.Queue = queue.Queue(maxsize=1 if live else max(1, queue_size))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
+
+    @property
+    def frames_lost(self) -> int:
+        return sum(b - a + 1 for a, b in self.lost_ranges)
 
     # ---- decoding (runs in the producer thread, or inline when threaded=False) ---------------------------------
     def _frames(self):
@@ -147,35 +164,58 @@ class VideoSource:
             t0 = st.start_time if st.start_time is not None else None
             fps = self.info.fps or 30.0
             index, yielded, last_t = -1, 0, -1.0
-            try:
-                for packet in container.demux(st):
-                    for frame in packet.decode():
-                        if frame.pts is not None:
-                            t = float((frame.pts - (t0 or 0)) * tb)
-                            # frame number at the nominal rate, so a frame lost to corruption leaves a gap
-                            index = max(index + 1, int(round(t * fps)))
-                        else:
-                            index += 1
-                            t = index / fps
-                        if t <= last_t:  # broken timestamps: keep time monotonic
-                            t = last_t + 1.0 / fps
-                        last_t = t
-                        self.frames_decoded += 1
-                        if index < self.start or (index - self.start) % self.stride:
-                            continue
-                        if self.max_frames is not None and yielded >= self.max_frames:
-                            return
-                        yielded += 1
-                        yield VideoFrame(index, t, frame.to_ndarray(format="rgb24"))
-                        if self._stop.is_set():
-                            return
-            except (av.error.FFmpegError, ValueError, OSError) as exc:
-                where = f"after frame {index}" if index >= 0 else "before the first frame"
-                self.decode_error = f"{self.path.name}: decoding stopped {where} ({exc})"
+            damaged = 0  # frames still to watch for a gap after a damaged packet (the decoder delays its output)
+            demux = container.demux(st)
+            while True:
+                try:
+                    packet = next(demux)
+                except StopIteration:
+                    break
+                except (av.error.FFmpegError, ValueError, OSError) as exc:  # the container itself is broken
+                    where = f"after frame {index}" if index >= 0 else "before the first frame"
+                    self.decode_error = f"{self.path.name}: decoding stopped {where} ({exc})"
+                    break
+                try:
+                    decoded = packet.decode()
+                except (av.error.FFmpegError, ValueError) as exc:  # a damaged packet: skip it, keep decoding
+                    self.packets_skipped += 1
+                    self._first_damage = self._first_damage or str(exc)
+                    damaged = DAMAGE_WATCH_FRAMES
+                    continue
+                for frame in decoded:
+                    if frame.pts is not None:
+                        t = float((frame.pts - (t0 or 0)) * tb)
+                        # frame number at the nominal rate, so a frame lost to corruption leaves a gap
+                        index_new = max(index + 1, int(round(t * fps)))
+                    else:
+                        index_new = index + 1
+                        t = index_new / fps
+                    if damaged and index_new > index + 1:
+                        self.lost_ranges.append((index + 1, index_new - 1))
+                    damaged = max(0, damaged - 1)
+                    index = index_new
+                    if t <= last_t:  # broken timestamps: keep time monotonic
+                        t = last_t + 1.0 / fps
+                    last_t = t
+                    self.frames_decoded += 1
+                    if index < self.start or (index - self.start) % self.stride:
+                        continue
+                    if self.max_frames is not None and yielded >= self.max_frames:
+                        return
+                    yielded += 1
+                    yield VideoFrame(index, t, frame.to_ndarray(format="rgb24"))
+                    if self._stop.is_set():
+                        return
             expected = self.info.n_frames
+            if damaged and expected and expected - 1 > index:  # damage at the very end
+                self.lost_ranges.append((index + 1, expected - 1))
             if self.decode_error is None:
                 if index < 0:
                     self.decode_error = f"{self.path.name}: no frame could be decoded"
+                elif self.packets_skipped:
+                    self.decode_error = (f"{self.path.name}: {self.packets_skipped} damaged packet(s) skipped; "
+                                         f"{self.frames_lost} frame(s) lost ({describe_ranges(self.lost_ranges)}); "
+                                         f"first damage: {self._first_damage}")
                 elif expected and expected - (index + 1) > max(2, 0.02 * expected):
                     self.decode_error = (f"{self.path.name}: the video ends after frame {index} (t={last_t:.2f} s) "
                                          f"but its header announces {expected} frames: the file looks truncated")

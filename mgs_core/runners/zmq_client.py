@@ -5,10 +5,17 @@ Fault tolerance (a DEALER socket with request ids, lazy-pirate style):
 - while waiting for a reply the client sends a ``health`` heartbeat every ``heartbeat_s``; the server answers those
   from its I/O thread even while the model is busy, so a long batch is told apart from a dead server;
 - when nothing at all has come back for ``timeout_s`` the server is taken as gone: the socket is thrown away and a
-  fresh one connects (ZeroMQ then keeps reconnecting in the background); a request that had been sent is retried
-  ``retries`` times on the new socket (inference is idempotent), otherwise :class:`ServerError` is raised, so the
-  caller marks those frames unscored. Scores are never invented;
+  fresh one connects. The request is retried (inference is idempotent) with growing pauses for up to
+  ``retry_window_s`` (default 20 s, or ``MGS_SERVER_RETRY_S``) from the first failure, so a server that is
+  restarted (crash, ``kill -9``, update) within that window costs a delay, not a frame. A ``shutting_down`` reply
+  is retried the same way, ``busy`` for up to ``max_wait_s``;
+- after the window, :class:`ServerError` is raised, so the caller marks the frame ``unscored_server``; while the
+  server stays down, later requests get one attempt each (``timeout_s``) instead of a whole window, so a live
+  stream keeps marking its frames unscored instead of freezing, and it scores again as soon as the server is back;
 - a request that keeps being heartbeat-acknowledged but unanswered gives up after ``max_wait_s``.
+
+Scores are never invented. A refused CURVE handshake or a ``forbidden`` reply (key not, or no longer, allowed)
+raises at once: retrying cannot help.
 
 Security: pass ``server_public_key`` (the server's ``NAME.key`` file or Z85 text) and ``client_secret_key_file``
 (this client's ``NAME.key_secret``), or set ``MGS_SERVER_KEY`` / ``MGS_CLIENT_KEY``. A non-loopback address
@@ -28,6 +35,16 @@ from mgs_core.runners.base import Runner
 from mgs_core.types import CropResult, RunnerInfo
 
 
+DEFAULT_RETRY_WINDOW_S = 20.0
+RETRY_ENV = "MGS_SERVER_RETRY_S"
+RETRY_PAUSES_S = (0.1, 0.2, 0.5, 1.0)  # pause before the 1st, 2nd, 3rd, later retry (plus timeout_s per attempt)
+
+
+REPEATED_HANDSHAKE_FAILURES = 3  # vague handshake failures in one attempt that mean "refused", not "restarting"
+MISMATCH = ("security handshake failed: client and server disagree on CURVE (keys missing on one side, or a wrong "
+            "server public key?)")
+
+
 class _NoAnswer(Exception):
     """Internal: the server went silent. ``sent`` tells whether the request had left this process."""
 
@@ -41,17 +58,27 @@ class ZmqRunner(Runner):
 
     def __init__(self, address: str, timeout_s: float = 1.0, server_public_key=None,
                  client_secret_key_file=None, retries: int = 1, heartbeat_s: float = 0.25,
-                 max_wait_s: float = 60.0, model: str | None = None):
+                 max_wait_s: float = 60.0, model: str | None = None, retry_window_s: float | None = None):
         import zmq
 
         from mgs_core.server.keys import CLIENT_KEY_ENV, SERVER_KEY_ENV, is_loopback, load_public_key, \
             load_secret_key
 
-        if timeout_s <= 0 or heartbeat_s <= 0 or max_wait_s <= 0 or retries < 0:
-            raise ServerError("timeout_s, heartbeat_s and max_wait_s must be > 0 and retries >= 0")
+        if retry_window_s is None:
+            text = os.environ.get(RETRY_ENV, "").strip()
+            try:
+                retry_window_s = float(text) if text else DEFAULT_RETRY_WINDOW_S
+            except ValueError:
+                raise ServerError(f"{RETRY_ENV}={text!r} is not a number of seconds") from None
+        if not (timeout_s > 0 and heartbeat_s > 0 and max_wait_s > 0) or retries < 0 \
+                or not 0 <= retry_window_s < float("inf"):
+            raise ServerError("timeout_s, heartbeat_s and max_wait_s must be > 0, retries >= 0 and "
+                              "retry_window_s a finite number >= 0")
         self.address = address
         self.timeout_s = float(timeout_s)
         self.retries = int(retries)
+        self.retry_window_s = float(retry_window_s)
+        self._outage_since: float | None = None  # set while the server is unreachable (after a request gave up)
         self.heartbeat_s = float(heartbeat_s)
         self.max_wait_s = float(max_wait_s)
         self.model = model
@@ -96,11 +123,17 @@ class ZmqRunner(Runner):
         self._sock = sock
 
     def _handshake_failure(self) -> str | None:
-        """Why the last connection attempts were refused, if ZeroMQ reported a failed handshake."""
+        """Why the last connection attempts were refused, if ZeroMQ reported a definite refusal.
+
+        A ZAP denial (the key is not allowed) or a security-protocol mismatch counts at once. A handshake that
+        fails without detail counts only when it kept failing (a plain client at a CURVE server fails on every
+        reconnect); once or twice is a server dying mid-handshake, an outage like any other, and is retried.
+        """
         from zmq.utils.monitor import recv_monitor_message
 
         zmq = self._zmq
         reason = None
+        vague = 0
         for _ in range(100):
             try:
                 event = recv_monitor_message(self._monitor, flags=zmq.NOBLOCK)
@@ -109,9 +142,12 @@ class ZmqRunner(Runner):
             if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
                 reason = (f"the server refused this client's key (authentication status {event['value']}); "
                           "is its public key in the server's --allow directory?")
-            elif reason is None:
-                reason = ("security handshake failed: client and server disagree on CURVE (keys missing on one "
-                          "side, or a wrong server public key?)")
+            elif event["event"] == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                reason = reason or MISMATCH
+            else:
+                vague += 1
+        if reason is None and vague >= REPEATED_HANDSHAKE_FAILURES:
+            reason = MISMATCH
         return reason
 
     def _close_socket(self) -> None:
@@ -190,6 +226,10 @@ class ZmqRunner(Runner):
                 raise ServerError("this remote runner is closed")
             attempts = 0
             busy_until = time.monotonic() + self.max_wait_s
+            first_failure: float | None = None
+            # a server already found down when this request starts gets one attempt, not another whole window
+            degraded = self._outage_since is not None
+            window = 0.0 if degraded else self.retry_window_s
             while True:
                 try:
                     reply = self._exchange(type_, crops)
@@ -200,18 +240,36 @@ class ZmqRunner(Runner):
                     if refused:
                         raise ServerError(f"inference server at {self.address} refused the connection: "
                                           f"{refused}; not scored") from None
-                    if exc.sent and attempts <= self.retries:
+                    now = time.monotonic()
+                    first_failure = first_failure if first_failure is not None else now
+                    if (exc.sent and attempts <= self.retries and not degraded) or now - first_failure < window:
+                        self._pause(attempts, first_failure + window)
                         continue
-                    raise ServerError(f"inference server at {self.address} unreachable: {exc}; not scored "
+                    self._outage_since = self._outage_since or first_failure
+                    waited = f" (retried for {now - first_failure:.1f} s)" if window else ""
+                    raise ServerError(f"inference server at {self.address} unreachable: {exc}{waited}; not scored "
                                       "(reconnecting in the background)") from None
                 if reply.ok:
                     self.last_model = reply.model
+                    self._outage_since = None
                     return reply
                 if reply.code == "busy" and time.monotonic() < busy_until:
                     time.sleep(0.05)
                     continue
+                if reply.code == "shutting_down":
+                    now = time.monotonic()
+                    first_failure = first_failure if first_failure is not None else now
+                    if now - first_failure < window:
+                        attempts += 1
+                        self._pause(attempts, first_failure + window)
+                        continue
                 raise ServerError(f"inference server at {self.address} refused the request "
                                   f"({reply.code}): {reply.error}")
+
+    @staticmethod
+    def _pause(attempt: int, until: float) -> None:
+        pause = RETRY_PAUSES_S[min(attempt, len(RETRY_PAUSES_S)) - 1]
+        time.sleep(max(0.0, min(pause, until - time.monotonic())))
 
     # ---- Runner -----------------------------------------------------------------------------------------------
     def infer(self, crops: np.ndarray) -> list[CropResult]:

@@ -7,7 +7,9 @@ whose public ``.key`` file lies in its allow-list directory (ZAP handler ``zmq.a
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +92,62 @@ def check_allow_dir(allow_dir: str | Path) -> Path:
         raise InputError(f"allow-list directory {path} holds no client public keys (*.key); copy each client's "
                          "NAME.key there")
     return path
+
+
+class AllowList:
+    """The client public keys (Z85) in an allow-list directory, re-read when the directory changes.
+
+    :meth:`reload` (the server calls it about once a second, and on SIGHUP) re-reads the ``*.key`` files when their
+    names, sizes or modification times changed; a file that is not a ZeroMQ certificate is skipped with a warning.
+    :meth:`callback` is the pyzmq credentials provider consulted at every CURVE handshake, and :meth:`allows`
+    lets the server refuse requests from connections whose key was removed after they connected.
+    """
+
+    def __init__(self, directory: str | Path, log: logging.Logger | None = None):
+        self.directory = check_allow_dir(directory)
+        self.log = log or logging.getLogger("mgs.server.auth")
+        self._lock = threading.Lock()
+        self._signature: tuple | None = None
+        self.keys: frozenset[bytes] = frozenset()
+        self.reload()
+
+    def _scan(self) -> tuple:
+        try:
+            entries = sorted(self.directory.glob("*.key"))
+            return tuple((p.name, st.st_size, st.st_mtime_ns) for p in entries for st in [p.stat()])
+        except OSError:
+            return ()
+
+    def reload(self, force: bool = False) -> bool:
+        """Re-read the directory if it changed (or ``force``). Returns True when the set of keys changed."""
+        import zmq.auth
+
+        signature = self._scan()
+        if not force and signature == self._signature:
+            return False
+        keys = set()
+        for name, _, _ in signature:
+            try:
+                public, _ = zmq.auth.load_certificate(str(self.directory / name))
+            except (ValueError, OSError) as exc:
+                self.log.warning("allow-list: skipping %s (%s)", name, exc)
+                continue
+            if public:
+                keys.add(bytes(public))
+        with self._lock:
+            changed = frozenset(keys) != self.keys
+            self.keys = frozenset(keys)
+            self._signature = signature
+        if changed:
+            self.log.info("allow-list %s: %d client key(s)", self.directory, len(keys))
+        return changed
+
+    def allows(self, z85_key: bytes | str) -> bool:
+        key = z85_key.encode() if isinstance(z85_key, str) else bytes(z85_key)
+        return key in self.keys
+
+    def callback(self, domain: str, z85_key: bytes) -> bool:  # pyzmq credentials provider
+        return self.allows(z85_key)
 
 
 def is_loopback(endpoint: str) -> bool:

@@ -1,4 +1,5 @@
-"""Load test of the inference server: N client threads x M seconds on loopback, versus the local runner.
+"""Load tests of the inference server on loopback: N client threads x M seconds versus the local runner
+(:func:`run_benchmark`), and one well-behaved client against a flooding one (:func:`run_flood_benchmark`).
 
 Everything is bounded: each client stops at the deadline or after ``max_requests``, each request gives up after
 ``max_wait_s``, the server process is always stopped. Used by ``bench/server_load.py``.
@@ -173,3 +174,106 @@ def run_benchmark(clients: int = 4, seconds: float = 60.0, crops_per_request: in
         p95_ms=float(np.percentile(lat, 95)) if lat.size else float("nan"),
         server_rss_before_kb=rss_before, server_rss_after_kb=rss_after, local_crops_per_s=local_cps,
         remote_local_ratio=cps / local_cps if local_cps else float("nan"))
+
+
+@dataclass(frozen=True)
+class FloodReport:
+    seconds: float  # each measuring phase
+    good_crops: int  # crops per request of the well-behaved client
+    flood_crops: int  # crops per request of the flooding client
+    max_batch: int
+    backend: str
+    weights: str
+    unloaded_per_s: float  # well-behaved client's requests/s alone
+    loaded_per_s: float  # ... while the other client floods
+    ratio: float
+    flood_sent: int
+    flood_ok: int
+    flood_busy: int
+    flood_other: int
+    rss_baseline_kb: int
+    rss_peak_kb: int  # at the end of the flood
+    rss_after_kb: int  # ``settle_s`` after the server went idle
+    settle_s: float
+    drain_s: float  # from the end of the flood until the server was idle (the flooder's admitted crops done)
+
+    def lines(self) -> list[str]:
+        mib = lambda kb: f"{kb / 1024:.1f} MiB"  # noqa: E731
+        return [
+            f"flood:                  1 client x {self.flood_crops}-crop requests as fast as the socket takes them, "
+            f"vs 1 client x {self.good_crops}-crop requests in a loop; --max-batch {self.max_batch}, backend "
+            f"{self.backend}, weights {self.weights}",
+            f"well-behaved client:    {self.unloaded_per_s:.1f} requests/s alone, {self.loaded_per_s:.1f} under the "
+            f"flood ({self.seconds:g} s each): {100 * self.ratio:.0f} %",
+            f"flooder:                {self.flood_sent} sent, {self.flood_ok} answered, {self.flood_busy} busy, "
+            f"{self.flood_other} other",
+            f"server RSS:             {mib(self.rss_baseline_kb)} before, {mib(self.rss_peak_kb)} at the end of the "
+            f"flood, {mib(self.rss_after_kb)} {self.settle_s:g} s after the server went idle ({self.drain_s:g} s "
+            f"after the flood) ({(self.rss_after_kb - self.rss_baseline_kb) / 1024:+.1f} MiB)",
+        ]
+
+
+def wait_idle(client, timeout_s: float = 60.0) -> float:
+    """Wait (bounded) until the server has nothing waiting or running; returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        h = client.health()
+        if h.pending_crops == 0 and not h.busy:
+            return time.monotonic() - t0
+        time.sleep(0.1)
+    raise ServerError(f"server still busy {timeout_s:g} s after the load ended")
+
+
+def closed_loop_rate(runner, crops: np.ndarray, seconds: float, max_calls: int = 100_000) -> float:
+    """Requests per second of one client calling ``infer(crops)`` back to back for ``seconds``."""
+    n, t0 = 0, time.monotonic()
+    while n < max_calls and time.monotonic() - t0 < seconds:
+        runner.infer(crops)
+        n += 1
+    return n / max(time.monotonic() - t0, 1e-9)
+
+
+def run_flood_benchmark(seconds: float = 10.0, good_crops: int = 4, flood_crops: int = 64, max_batch: int = 16,
+                        backend: str = "auto", device: str = "cpu", settle_s: float = 3.0) -> FloodReport:
+    """Start ``mgs serve`` on loopback; time a well-behaved client alone, then while another process floods."""
+    import json
+    import subprocess
+
+    from mgs_core.runners.zmq_client import ZmqRunner
+    from mgs_core.server import flood
+    from mgs_core.server.process import ServerProcess, free_tcp_port, read_rss_kb, serve_command
+
+    crops = bench_crops(good_crops)
+    with tempfile.TemporaryDirectory(prefix="mgs-flood-") as tmp:
+        seg, score, weights = _weights(Path(tmp))
+        address = f"tcp://127.0.0.1:{free_tcp_port()}"
+        cmd = serve_command(address, seg=seg, score=score, device=device, max_batch=max_batch, backend=backend,
+                            extra=["--quiet"])
+        with ServerProcess(cmd, address) as proc, ZmqRunner(address, timeout_s=2.0) as good:
+            proc.start(timeout_s=180)
+            closed_loop_rate(good, crops, min(2.0, seconds))  # warm up
+            baseline = read_rss_kb(proc.pid)
+            unloaded = closed_loop_rate(good, crops, seconds)
+            flooder = subprocess.Popen(flood.command(address, seconds + 2.0, flood_crops), stdout=subprocess.PIPE,
+                                       text=True)
+            try:
+                time.sleep(1.0)
+                loaded = closed_loop_rate(good, crops, seconds)
+                peak = read_rss_kb(proc.pid)
+                out, _ = flooder.communicate(timeout=seconds + 60)
+            finally:
+                if flooder.poll() is None:
+                    flooder.kill()
+                    flooder.wait(10)
+            counts = json.loads(out.strip().splitlines()[-1])
+            drain = wait_idle(good)  # the flood's admitted requests (its budget) are still answered
+            time.sleep(settle_s)
+            after = read_rss_kb(proc.pid)
+            if proc.stop() != 0:
+                raise ServerError(f"server did not stop cleanly: {proc.log_tail()}")
+    return FloodReport(seconds=seconds, good_crops=good_crops, flood_crops=flood_crops, max_batch=max_batch,
+                       backend=backend, weights=weights, unloaded_per_s=unloaded, loaded_per_s=loaded,
+                       ratio=loaded / unloaded if unloaded else float("nan"), flood_sent=counts["sent"],
+                       flood_ok=counts["ok"], flood_busy=counts["busy"], flood_other=counts["other"],
+                       rss_baseline_kb=baseline, rss_peak_kb=peak, rss_after_kb=after, settle_s=settle_s,
+                       drain_s=round(drain, 2))

@@ -69,7 +69,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT, env=self.env,
                                      stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
-        client = ZmqRunner(self.address, timeout_s=0.5, retries=0, **self.client_kwargs)
+        client = ZmqRunner(self.address, timeout_s=0.5, retries=0, retry_window_s=0, **self.client_kwargs)
         try:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:

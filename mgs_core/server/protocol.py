@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -30,10 +31,12 @@ from mgs_core.types import STATUSES, CropResult, RunnerInfo
 
 PROTOCOL_VERSION = 2
 MAX_HEADER_BYTES = 4096
+MAX_HEADER_DEPTH = 3  # {"shape": [..]} is depth 2; one more level of slack
+MAX_HEADER_KEYS = 16  # a valid header has at most 6 keys
 MAX_REQUEST_ID_CHARS = 64
 REQUEST_TYPES = ("infer", "info", "health")
 DTYPE = "uint8"
-ERROR_CODES = ("bad_request", "busy", "runner_error", "shutting_down", "internal")
+ERROR_CODES = ("bad_request", "busy", "forbidden", "runner_error", "shutting_down", "internal")
 _REQUIRED = {"protocol", "type", "request_id"}
 _INFER_KEYS = {"shape", "dtype"}
 _OPTIONAL = {"model"}
@@ -148,7 +151,10 @@ def crop_result_from_dict(d) -> CropResult:
             return None
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ServerError("server reply holds a non-numeric crop result field")
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:
+            raise ServerError("server reply holds an out-of-range crop result field") from None
 
     if not isinstance(d["eye_visible"], bool) or isinstance(d["eye_area_px"], bool) \
             or not isinstance(d["eye_area_px"], int):
@@ -172,7 +178,7 @@ def runner_info_from_dict(d) -> RunnerInfo:
         return RunnerInfo(backend=str(d["backend"]), device=str(d["device"]), roi_size=int(d["roi_size"]),
                           seg_model=dict(d.get("seg_model") or {}), score_model=dict(d.get("score_model") or {}),
                           address=d.get("address"))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise ServerError("server reply holds malformed runner info") from None
 
 
@@ -199,6 +205,30 @@ def encode_request(type_: str, request_id: str, crops: np.ndarray | None = None,
     return [_json(header), crops]
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def prescan_header(raw: bytes) -> None:
+    """Refuse a header before JSON decoding when its nesting or key count is beyond any valid header.
+
+    Works on the raw bytes with string literals blanked out, so no input can make the JSON decoder recurse deeply
+    (thousands of nested brackets raise RecursionError in :func:`json.loads`) or build a large object.
+    """
+    bare = _JSON_STRING.sub(b'""', raw)
+    depth = top_keys = 0
+    for ch in bare:
+        if ch in b"[{":
+            depth += 1
+            if depth > MAX_HEADER_DEPTH:
+                raise ProtocolError(f"header nests deeper than {MAX_HEADER_DEPTH} levels")
+        elif ch in b"]}":
+            depth -= 1
+        elif ch == 0x3A and depth == 1:  # ':' of a top-level key
+            top_keys += 1
+            if top_keys > MAX_HEADER_KEYS:
+                raise ProtocolError(f"header has more than {MAX_HEADER_KEYS} keys")
+
+
 def _check_request_id(value) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_REQUEST_ID_CHARS or not value.isprintable():
         raise ProtocolError(f"request_id must be a string of 1-{MAX_REQUEST_ID_CHARS} printable characters")
@@ -212,9 +242,10 @@ def decode_request(frames: list, limits: Limits) -> Request:
     raw = _as_bytes(frames[0]) if len(_as_buffer(frames[0])) <= MAX_HEADER_BYTES else None
     if raw is None:
         raise ProtocolError(f"header frame larger than {MAX_HEADER_BYTES} bytes")
+    prescan_header(raw)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ProtocolError("header frame is not UTF-8 JSON") from None
     if not isinstance(header, dict):
         raise ProtocolError("header must be a JSON object")

@@ -91,3 +91,19 @@ def test_scale_conversion_is_explicit_and_configurable():
     for bad in ("5,2", "3", "a,b", "0,9"):
         with pytest.raises(InputError):
             ScaleConversion.parse(bad)
+
+
+def test_server_and_decode_gaps_are_not_counted_as_a_hidden_eye():
+    """4 frames: 2 scored, 1 hidden eye, 1 server outage -> usable fraction 2/3, not 2/4."""
+    df = pd.DataFrame({"frame": [0, 1, 2, 3], "time_s": [0.0, 0.5, 1.0, 1.5], "roi": "b", "animal": "m", "group": "g",
+                       "eye_visible": [1, 1, 0, 0], "eye_x": 1.0, "eye_y": 1.0, "score": [2.0, 4.0, np.nan, np.nan],
+                       "status": ["scored", "scored", "eye_hidden", "unscored_server"]})
+    p = prepare(df)
+    row = summarize(p).iloc[0]
+    assert row["frac_visible"] == pytest.approx(2 / 3) and row["n_unscored"] == 1 and row["n_frames"] == 4
+    b = bin_scores(p, 10.0).iloc[0]
+    assert b["frac_visible"] == pytest.approx(2 / 3) and b["n_unscored"] == 1 and b["n_scored"] == 2
+    gone = summarize(prepare(df.assign(status=["unscored_decode"] * 4, eye_visible=0, score=np.nan))).iloc[0]
+    assert np.isnan(gone["frac_visible"]) and gone["n_unscored"] == 4  # nothing judged: unknown, not 0 %
+    old = summarize(prepare(df.drop(columns="status"))).iloc[0]  # a table from before the status column
+    assert old["frac_visible"] == pytest.approx(0.5) and old["n_unscored"] == 0

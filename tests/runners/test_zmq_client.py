@@ -1,5 +1,6 @@
 """ZmqRunner against real server processes: crash/restart without losing the client, and CURVE allow-lists."""
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def test_server_killed_and_restarted_mid_stream_loses_no_client():
     expected = FakeRunner(S).infer(crops(4))
     first = fake_server(address)
     second = fake_server(address)
-    client = ZmqRunner(address, timeout_s=0.5, retries=1)
+    client = ZmqRunner(address, timeout_s=0.5, retries=1, retry_window_s=0)  # no waiting: the gap shows at once
     try:
         first.start(timeout_s=30)
         for _ in range(5):
@@ -74,13 +75,73 @@ def test_server_killed_and_restarted_mid_stream_loses_no_client():
 
 def test_unreachable_server_raises_server_error_quickly():
     address = f"tcp://127.0.0.1:{free_tcp_port()}"  # nobody listens here
-    with ZmqRunner(address, timeout_s=0.3) as client:
+    with ZmqRunner(address, timeout_s=0.3, retry_window_s=0) as client:
         t0 = time.monotonic()
         with pytest.raises(ServerError, match="unreachable"):
             client.infer(crops(1))
         assert time.monotonic() - t0 < 1.5
         with pytest.raises(ServerError):
             client.info()
+
+
+@pytest.mark.slow
+def test_a_request_rides_out_a_restart_within_the_retry_window():
+    """kill -9, a new server 3 s later: the call in progress just takes longer and returns the true result."""
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"
+    expected = FakeRunner(S).infer(crops(4))
+    first, second = fake_server(address), fake_server(address)
+    client = ZmqRunner(address, timeout_s=0.5, retry_window_s=15)
+    try:
+        first.start(timeout_s=30)
+        assert client.infer(crops(4)) == expected
+        first.kill()
+        restarter = threading.Timer(3.0, lambda: second.start(timeout_s=30))
+        restarter.start()
+        t0 = time.monotonic()
+        assert client.infer(crops(4)) == expected  # waited for the new server, no error, nothing invented
+        waited = time.monotonic() - t0
+        restarter.join(40)
+        assert 2.5 < waited < 15, waited
+        assert client.infer(crops(4)) == expected
+    finally:
+        client.close()
+        first.cleanup()
+        second.cleanup()
+
+
+def test_after_the_window_the_request_fails_and_later_ones_fail_fast_until_the_server_is_back():
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"  # nobody listens here (yet)
+    with ZmqRunner(address, timeout_s=0.3, retry_window_s=1.5) as client:
+        t0 = time.monotonic()
+        with pytest.raises(ServerError, match=r"unreachable.*retried for"):
+            client.infer(crops(1))
+        assert 1.4 < time.monotonic() - t0 < 4.0
+        t0 = time.monotonic()
+        with pytest.raises(ServerError, match="unreachable"):  # still down: one attempt, not another window
+            client.infer(crops(1))
+        assert time.monotonic() - t0 < 1.5
+        with fake_server(address) as proc:
+            proc.start(timeout_s=30)
+            deadline = time.monotonic() + 15
+            while True:  # back: each call is one short attempt until the socket has reconnected, then scored again
+                try:
+                    assert client.infer(crops(1)) == FakeRunner(S).infer(crops(1))
+                    break
+                except ServerError:
+                    assert time.monotonic() < deadline, "client did not reconnect"
+            assert client._outage_since is None  # the window is armed again for the next outage
+
+
+def test_retry_window_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MGS_SERVER_RETRY_S", "7.5")
+    with ZmqRunner("tcp://127.0.0.1:5555") as client:
+        assert client.retry_window_s == 7.5
+    monkeypatch.setenv("MGS_SERVER_RETRY_S", "soon")
+    with pytest.raises(ServerError, match="MGS_SERVER_RETRY_S"):
+        ZmqRunner("tcp://127.0.0.1:5555")
+    monkeypatch.delenv("MGS_SERVER_RETRY_S")
+    with ZmqRunner("tcp://127.0.0.1:5555") as client:
+        assert client.retry_window_s >= 15
 
 
 def test_curve_allow_list_refuses_unknown_clients(tmp_path):
@@ -99,7 +160,7 @@ def test_curve_allow_list_refuses_unknown_clients(tmp_path):
             assert good.infer(crops(2)) == FakeRunner(S).infer(crops(2))
         bad_kw = {"server_public_key": server_keys.public, "client_secret_key_file": stranger.secret}
         for kw, reason in ((bad_kw, "refused this client's key"), ({}, "handshake failed")):
-            with ZmqRunner(address, timeout_s=0.5, **kw) as refused:  # unknown key; no key at all
+            with ZmqRunner(address, timeout_s=0.5, retry_window_s=0, **kw) as refused:  # unknown key; no key at all
                 t0 = time.monotonic()
                 with pytest.raises(ServerError, match=reason):
                     refused.infer(crops(2))

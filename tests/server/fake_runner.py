@@ -16,25 +16,29 @@ from mgs_core.runners.base import Runner
 from mgs_core.types import CropResult, RunnerInfo
 
 FAIL_VALUE = 13  # a crop whose every pixel is 13 makes the runner raise (tests the server's error path)
+ODD_VALUE = 17  # a crop whose every pixel is 17 makes the runner raise an unusual exception (RecursionError)
 
 
 class FakeRunner(Runner):
     """Score = mean intensity scaled to 0-9; eye centre = intensity centroid; all-black crops have no eye."""
 
-    def __init__(self, roi_size: int = 256, delay_s: float = 0.0):
+    def __init__(self, roi_size: int = 256, delay_s: float = 0.0, per_crop_s: float = 0.0):
         self.roi_size = roi_size
         self.delay_s = delay_s
+        self.per_crop_s = per_crop_s
         self.calls: list[int] = []
 
     def infer(self, crops: np.ndarray) -> list[CropResult]:
         assert crops.ndim == 4 and crops.shape[1:] == (self.roi_size, self.roi_size, 3) and crops.dtype == np.uint8
         self.calls.append(len(crops))
-        if self.delay_s:
-            time.sleep(self.delay_s)
+        if self.delay_s or self.per_crop_s:
+            time.sleep(self.delay_s + self.per_crop_s * len(crops))
         out = []
         for c in crops:
             if (c == FAIL_VALUE).all():
                 raise RuntimeError("fake runner asked to fail")
+            if (c == ODD_VALUE).all():
+                raise RecursionError("fake runner asked to recurse")
             gray = c.astype(np.float64).mean(axis=2)
             total = gray.sum()
             if total == 0:
@@ -60,15 +64,22 @@ def main(argv=None) -> int:
     p.add_argument("--max-batch", type=int, default=16)
     p.add_argument("--max-rois", type=int, default=8)
     p.add_argument("--roi-size", type=int, default=256)
+    p.add_argument("--per-crop", type=float, default=0.0, help="extra seconds per crop (a CPU-like cost)")
+    p.add_argument("--max-client-crops", type=int, default=None)
+    p.add_argument("--reload-s", type=float, default=1.0)
+    p.add_argument("--require-keys", action="store_true")
     p.add_argument("--keys")
     p.add_argument("--allow")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    server = InferenceServer(FakeRunner(args.roi_size, args.delay),
+    server = InferenceServer(FakeRunner(args.roi_size, args.delay, args.per_crop),
                              ServerConfig(bind=args.bind, max_batch=args.max_batch, max_rois=args.max_rois,
-                                          secret_key_file=args.keys, allow_dir=args.allow))
+                                          max_client_crops=args.max_client_crops, secret_key_file=args.keys,
+                                          allow_dir=args.allow, require_keys=args.require_keys,
+                                          reload_s=args.reload_s))
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
     signal.signal(signal.SIGINT, lambda *_: server.stop())
+    signal.signal(signal.SIGHUP, lambda *_: server.reload_keys())
     server.serve()
     return 0
 
