@@ -55,7 +55,7 @@ def test_a_full_disk_at_the_final_write_loses_nothing_and_leaves_no_tmp(video, t
     real = pd.DataFrame.to_csv
 
     def full(self, path=None, *a, **kw):
-        if path is not None and str(path).endswith(".csv.tmp"):
+        if path is not None and (str(path).endswith(".csv.tmp") or str(path).endswith(".csv.publishing")):
             with open(path, "w") as fh:  # a half-written file, as a real full disk leaves
                 fh.write("frame,ti")
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -64,7 +64,8 @@ def test_a_full_disk_at_the_final_write_loses_nothing_and_leaves_no_tmp(video, t
     monkeypatch.setattr(pd.DataFrame, "to_csv", full)
     with pytest.raises(InputError, match="No space left on device.*kept in .*bar.partial.*rerun"):
         score_video(video, ROIS, FakeRunner(), tmp_path, chunk_frames=10)
-    assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "bar.csv").exists()
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.publishing"))
+    assert not (tmp_path / "bar.csv").exists()
     assert len(list((tmp_path / ".bar.partial").glob("chunk_*.parquet"))) == 3  # the scored frames are kept
     monkeypatch.setattr(pd.DataFrame, "to_csv", real)  # space freed: the rerun resumes and finishes
     s = score_video(video, ROIS, FakeRunner(), tmp_path, chunk_frames=10)
