@@ -1,0 +1,149 @@
+"""Sections of the Label page (Streamlit): choose a set and rater, the blind labelling view, dataset export/import.
+
+Blind mode shows only the crop, its neutral name and the rater's progress: never the model's score, the video, the
+animal or the time.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import labelling, state
+from mgs_core.analysis.scale import SCALE_0_9, SCALE_MGS012
+from mgs_core.errors import MGSError
+
+NEW = "New rater…"
+SCALE_LABELS = {SCALE_0_9: "continuous 0-9", SCALE_MGS012: "MGS 0/1/2 (converted 0 -> 1.5, 1 -> 4.5, 2 -> 7.5)"}
+
+
+def choose_set_and_rater(all_sets: list[str], set_name: str | None, rater: str | None, blind: bool,
+                         allow_new: bool = True):
+    """Pick a label set and a rater (both kept in the URL). Returns (LabelSet | None, rater | None)."""
+    if not all_sets:
+        st.info("No label set yet: choose frames to label in step 1.")
+        return None, None
+    c1, c2 = st.columns(2)
+    idx = all_sets.index(set_name) if set_name in all_sets else len(all_sets) - 1
+    name = c1.selectbox("Label set", all_sets, index=idx, key="lab_set")
+    try:
+        ls = labelling.open_set(name)
+    except MGSError as exc:
+        st.error(str(exc))
+        return None, None
+    raters = ls.rater_names()
+    options = raters + ([NEW] if allow_new else [])
+    if not options:
+        st.info("Nobody has labelled this set yet.")
+        labelling.set_url_state(name, None, blind)
+        return ls, None
+    r_key = f"lab_rater_{name}"
+    pending = st.session_state.pop("lab_pending_rater", None)
+    if pending in options:
+        st.session_state[r_key] = pending  # the rater just added (set before the widget exists)
+    elif r_key in st.session_state and st.session_state[r_key] not in options:
+        del st.session_state[r_key]
+    r_idx = options.index(rater) if rater in options else len(options) - 1 if not raters else 0
+    who = c2.selectbox("Rater", options, index=r_idx, key=r_key)
+    if who == NEW:
+        n1, n2 = st.columns(2)
+        new = n1.text_input("Your name (one file per rater; names must differ)", key="lab_new_rater")
+        scale = n2.radio("Your scale", [SCALE_0_9, SCALE_MGS012], format_func=SCALE_LABELS.get, key="lab_scale",
+                         help="Recorded with every label and in the export. MGS 0/1/2 scores are stored on 0-9 with "
+                              "the documented conversion (docs/analysis.md).")
+        if st.button("Start labelling", type="primary", key="lab_add_rater"):
+            try:
+                rf = ls.add_rater(new, scale)
+                labelling.set_url_state(name, rf.name, blind)
+                st.session_state["lab_pending_rater"] = rf.name
+                st.rerun()
+            except MGSError as exc:
+                st.error(str(exc))
+        labelling.set_url_state(name, None, blind)
+        return ls, None
+    labelling.set_url_state(name, who, blind)
+    return ls, who
+
+
+def _msg_key(ls, rater) -> str:
+    return f"lab_msg:{ls.name}:{rater}"
+
+
+def labelling_view(ls, rater: str, blind: bool) -> None:
+    blind = st.toggle("Blind mode (no model score, no video or time)", value=blind, key="lab_blind")
+    labelling.set_url_state(ls.name, rater, blind)
+    rf = ls.rater(rater)
+    n = len(ls)
+    done = sum(1 for it in ls.items if it.name in rf.labels)
+    idx_key = f"lab_idx:{ls.name}:{rater}"
+    if idx_key not in st.session_state:  # a new tab or a reload: resume at the first unlabelled frame
+        first = ls.next_unlabelled(rater)
+        st.session_state[idx_key] = 0 if first is None else first
+    idx = min(int(st.session_state[idx_key]), n - 1)
+    item = ls.items[idx]
+    st.progress(done / n, text=f"**{done} of {n}** labelled by {rf.name} ({SCALE_LABELS[rf.scale]})")
+    if done == n:
+        st.success(f"All {n} frames labelled. Export them in step 3 or compare raters on the Agreement page.")
+    msg = st.session_state.pop(_msg_key(ls, rater), None)
+    if msg and msg.get("error"):
+        st.error(msg["error"])
+    elif msg and msg.get("message"):
+        st.caption(f"✓ {msg['message']}")
+    lab = rf.labels.get(item.name)
+    left, right = st.columns([3, 1])
+    with right:
+        st.markdown(f"### {item.name}\nframe {idx + 1} of {n}")
+        if lab is None:
+            st.caption("not labelled yet")
+        elif lab.eye_visible:
+            raw = f"{lab.raw:g}" + (" (MGS)" if lab.scale == SCALE_MGS012 else "")
+            st.caption(f"your label: score {raw}, eye at ({lab.eye_x:.0f}, {lab.eye_y:.0f})")
+        else:
+            st.caption("your label: no eye visible")
+        if not blind:
+            ms = "none" if item.model_score is None else f"{item.model_score:.2f}"
+            st.caption(f"{item.video}, frame {item.frame} ({item.time_s:.2f} s), {item.roi} / {item.animal} "
+                       f"({item.group}); model score {ms}, uncertainty {item.uncertainty:.2f}")
+        keys = "0, 1 or 2" if rf.scale == SCALE_MGS012 else "0-9"
+        st.markdown(f"**Click the eye centre, then type the score ({keys}).**  \n`N` no eye visible · `U` undo · "
+                    "`←` `→` previous / next")
+    with left:
+        saved = (lab.eye_x, lab.eye_y) if lab is not None and lab.eye_visible else None
+        ev = labelling.labeller(ls.read_image(item), item.name, rf.scale, saved)
+    if ev and ev.get("nonce") and ev["nonce"] != st.session_state.get("lab_nonce"):
+        st.session_state["lab_nonce"] = ev["nonce"]
+        out = labelling.handle_event(ls, rater, idx, ev)
+        st.session_state[idx_key] = out.index
+        st.session_state[_msg_key(ls, rater)] = {"error": out.error, "message": out.message}
+        st.rerun()
+
+
+def dataset_view(ls, rater: str | None) -> None:
+    from mgs_core.labels.exchange import export_zip, import_labels
+
+    st.markdown("A rater's labels as a dataset folder (docs/dataset.md: crops, eye points, eye_visible, score, "
+                "no masks; plus the rater, the scale and the raw score), as one ZIP. Import puts a ZIP of such "
+                "labels back in as a new rater; it must label this set's crops.")
+    if rater:
+        if st.button(f"Prepare the ZIP of {rater}'s labels", key="lab_zip"):
+            try:
+                path = export_zip(ls, rater, state.work_dir("exports") / f"{ls.name}_{rater.replace(' ', '_')}.zip")
+                state.put("lab_zip_path", str(path))
+            except MGSError as exc:
+                st.error(str(exc))
+        zp = state.get("lab_zip_path")
+        if zp and ls.name in zp:
+            with open(zp, "rb") as fh:
+                st.download_button("Download the dataset ZIP", fh.read(), file_name=zp.rsplit("/", 1)[-1],
+                                   mime="application/zip", key="lab_zip_dl")
+    st.markdown("#### Import labels")
+    up = st.file_uploader("Dataset ZIP", type=["zip"], key="lab_import_zip", help=state.upload_note())
+    who = st.text_input("Rater name for these labels (empty: the ZIP's rater column)", key="lab_import_rater")
+    if st.button("Import", key="lab_import", disabled=up is None):
+        try:
+            res = import_labels(ls, state.save_upload(up, "uploads"), who.strip() or None)
+            st.success(f"{res.n_labels} labels imported as rater {res.rater} ({res.scale}).")
+        except MGSError as exc:
+            st.error(str(exc))
+
+
+def finetune_view(all_sets: list[str], set_name: str | None) -> None:
+    st.info("Fine-tuning from the active model arrives with the lead's `init=` support.")
