@@ -246,7 +246,7 @@ def evaluate_pipeline(runner, items, baseline_mean: float | None = None, batch: 
                 pred_x[i], pred_y[i] = float(r.eye_x), float(r.eye_y)
                 pred_score[i] = np.nan if r.score is None else float(r.score)
         if callable(segment) and all(getattr(it, "mask", None) is not None for it in chunk):
-            labels, _ = segment(crops)
+            labels = segment(crops)[0]
             size = labels.shape[1]
             for it, lab in zip(chunk, labels):
                 cm += confusion_matrix(resize_labels(item_mask(it), size), lab, classes)

@@ -49,11 +49,11 @@ class Pipeline:
         out = []
         for roi, res in zip(roiset, results):
             status = res.resolved_status()
-            if res.eye_visible and res.eye_x is not None and res.eye_y is not None:
+            if res.eye_x is not None and res.eye_y is not None:  # a scored eye, or one found but too small
                 t = crop_transform(roi, self.roi_size)
                 ex, ey = t.to_frame(res.eye_x, res.eye_y)
                 length = None if res.eye_length is None else float(res.eye_length) / t.scale
-                out.append(RoiResult(roi.id, roi.animal, roi.group, True, float(ex), float(ey),
+                out.append(RoiResult(roi.id, roi.animal, roi.group, bool(res.eye_visible), float(ex), float(ey),
                                      None if res.score is None else float(res.score), float(res.confidence),
                                      status, length, float(res.scorability)))
             else:

@@ -20,10 +20,12 @@ def register(subparsers) -> None:
                               description="Train a network on a labelled dataset folder (docs/dataset.md).")
     sub = p.add_subparsers(dest="train_what", metavar="WHAT")
 
-    s = sub.add_parser("seg", help="train the 4-class U-Net (background, animal, ears, eyes)",
-                       description="Adam + warm-up/cosine, weighted cross-entropy + soft Dice, augmentation. Saves "
-                                   "the checkpoint after every epoch; --resume continues an interrupted run.")
-    s.add_argument("--data", required=True, help="training dataset folder (with masks)")
+    s = sub.add_parser("seg", help="train the U-Net (4 classes + eye keypoint head)",
+                       description="Adam + warm-up/cosine; weighted cross-entropy + soft Dice on items with masks, "
+                                   "eye-centre heatmap + eye-length losses on every item with an eye point (masks "
+                                   "optional: a clicks-only dataset trains the localiser). Saves the checkpoint after "
+                                   "every epoch; --resume continues an interrupted run; --init fine-tunes.")
+    s.add_argument("--data", required=True, help="training dataset folder (masks optional)")
     s.add_argument("--val", help="validation dataset folder (reports eye IoU each epoch)")
     s.add_argument("--out", required=True, help="checkpoint to write, e.g. runs/seg.pt")
     s.add_argument("--epochs", type=int, default=10)
@@ -36,6 +38,9 @@ def register(subparsers) -> None:
     s.add_argument("--limit", type=int, help="train on the first N rows only")
     s.add_argument("--resume", action="store_true", help="continue from OUT.state.pt when present")
     s.add_argument("--note", default="", help="training-data statement for the model card")
+    s.add_argument("--init", help="fine-tune from 'default' (the shipped U-Net) or a U-Net checkpoint; keeps its "
+                                  "widths and input size")
+    s.add_argument("--no-keypoint", action="store_true", help="segmentation classes only (the paper's U-Net)")
     s.set_defaults(func=run_seg)
 
     r = sub.add_parser("score", help="train the paper's Table 1 regressor (paper's recipe by default)",
@@ -55,6 +60,14 @@ def register(subparsers) -> None:
     r.add_argument("--pretrain-epochs", type=int, default=5)
     r.add_argument("--pretrain-limit", type=int, help="use only the first N CIFAR-10 images")
     r.add_argument("--note", default="", help="training-data statement for the model card")
+    r.add_argument("--patch", choices=["fixed", "scaled"],
+                   help="fixed = the paper's 50x50 window; scaled = k x eye length resized to 50x50 (default: scaled, "
+                        "or the --init model's mode)")
+    r.add_argument("--patch-k", type=float, help="window side in eye lengths for --patch scaled (default 2.5)")
+    r.add_argument("--init", help="fine-tune from 'default' (the shipped regressor) or a regressor checkpoint")
+    r.add_argument("--lengths-from", default="default",
+                   help="keypoint U-Net ('default' or a checkpoint) that estimates eye lengths for rows without an "
+                        "eye_length (scaled patches only); 'none' to refuse such rows")
     r.set_defaults(func=run_score)
 
     rel = sub.add_parser("release", help="copy trained checkpoints into shipped weights with held-out metrics",
@@ -89,16 +102,24 @@ def run_seg(args: argparse.Namespace) -> int:
         raise InputError(f"--input-size {args.input_size} must be divisible by {div} for {len(args.widths)} levels")
     if args.epochs < 1 or args.batch < 1:
         raise InputError("--epochs and --batch must be at least 1")
+    if args.init:
+        from mgs_core.train.seg import load_init
+
+        parent, _ = load_init(args.init)  # refuses a checkpoint of the wrong kind, naming it
+        args.widths, args.input_size = tuple(parent.model_args["widths"]), int(parent.model_args["input_size"])
     ds = _load(args.data)
-    train = seg_arrays(ds.items[: args.limit] if args.limit else ds.items, args.input_size)
-    val = seg_arrays(_load(args.val), args.input_size) if args.val else None
+    labels = str(ds.root / "labels.csv") if hasattr(ds, "root") else f"{args.data}/labels.csv"
+    train = seg_arrays(ds.items[: args.limit] if args.limit else ds.items, args.input_size, source=labels)
+    val = seg_arrays(_load(args.val).items, args.input_size, source=f"{args.val}/labels.csv") if args.val else None
     cfg = SegConfig(widths=args.widths, input_size=args.input_size, epochs=args.epochs, batch=args.batch, lr=args.lr,
-                    seed=args.seed, threads=args.threads)
-    card = {"name": "segmentation U-Net", **provenance(args.seed, args.data, len(train.images), args.note,
-                                                              command_line(args, ("train", "seg")))}
-    _, res = train_seg(train, val, args.out, cfg, resume=args.resume, card=card, progress=print_progress)
+                    seed=args.seed, threads=args.threads, keypoint=not args.no_keypoint)
+    card = {"name": "segmentation + eye keypoint U-Net" if cfg.keypoint else "segmentation U-Net",
+            **provenance(args.seed, args.data, len(train.images), args.note, command_line(args, ("train", "seg")))}
+    _, res = train_seg(train, val, args.out, cfg, resume=args.resume, card=card, progress=print_progress,
+                       init=args.init)
     iou = f", val IoU per class {['%.3f' % v for v in res.val_iou]}" if res.val_iou else ""
-    print(f"saved {args.out} after {res.epochs} epochs{iou}")
+    kp = f", val eyes found {res.val_found:.3f}" if res.val_found is not None else ""
+    print(f"saved {args.out} after {res.epochs} epochs{iou}{kp}")
     return 0
 
 
@@ -112,11 +133,28 @@ def run_score(args: argparse.Namespace) -> int:
 
     if args.pretrain == "cifar10" and not args.cifar_dir:
         raise InputError("--pretrain cifar10 needs --cifar-dir pointing at a local cifar-10-batches-py folder")
+    patch, k = args.patch, args.patch_k
+    if args.init:
+        from mgs_core.train.score import load_score_init
+
+        parent, _ = load_score_init(args.init)  # refuses a checkpoint of the wrong kind, naming it
+        patch = patch or parent.patch
+        k = k if k is not None else parent.patch_k
+    patch = patch or "scaled"
+    k = 2.5 if k is None else k
+    if not 0.5 <= k <= 8:
+        raise InputError(f"--patch-k must lie in [0.5, 8], got {k:g}")
     cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
-                        threads=args.threads)
+                        threads=args.threads, patch=patch, patch_k=k)
     if cfg.epochs < 1 or cfg.batch < 2:
         raise InputError("--epochs must be at least 1 and --batch at least 2")
-    src = patch_source(_load(args.data))
+    ds = _load(args.data)
+    items = ds.items
+    if patch == "scaled" and args.lengths_from != "none":
+        from mgs_core.train.lengths import fill_eye_lengths
+
+        items = fill_eye_lengths(items, args.lengths_from)
+    src = patch_source(items, mode=patch, k=k, source=f"{args.data}/labels.csv")
     init = None
     if args.pretrain == "cifar10":
         print("pretraining on CIFAR-10 ...", file=sys.stderr, flush=True)
@@ -126,7 +164,7 @@ def run_score(args: argparse.Namespace) -> int:
     card = {"name": "orbital-tightening regressor (paper Table 1)",
             **provenance(args.seed, args.data, len(src), args.note, command_line(args, ("train", "score"))),
             "pretraining": f"CIFAR-10 from {args.cifar_dir}" if init else "none"}
-    _, res = train_score(src, args.out, cfg, init_features=init, card=card, progress=print_progress)
+    _, res = train_score(src, args.out, cfg, init_features=init, card=card, progress=print_progress, init=args.init)
     print(f"saved {args.out}: {res.n_train} visible-eye items, recipe {cfg.recipe}, final loss "
           f"{res.history[-1].loss:.4f}")
     return 0

@@ -1,7 +1,8 @@
 """Per-frame score tables: ``frames_to_table``, ``save_scores`` / ``load_scores``.
 
 One row per (frame, ROI) with columns :data:`COLUMNS`. ``eye_visible`` is 1/0; ``score``, ``eye_x`` and ``eye_y``
-are empty (NaN) where no eye is visible or the frame could not be scored; they are never filled with a guess.
+are empty (NaN) where no eye is visible or the frame could not be scored; they are never filled with a guess (a
+``too_small`` row keeps ``eye_x``/``eye_y`` where the eye was found, with ``eye_visible`` 0 and no score).
 ``status`` says why (one of :data:`mgs_core.types.STATUSES`); ``eye_length`` is the found eye's length in frame
 pixels and ``scorability`` (0-1) how judgeable the ROI was. Tables written before these columns existed load with
 ``status`` derived from ``eye_visible``/``score``, ``eye_length`` empty and ``scorability`` = eye_visible.

@@ -1,12 +1,15 @@
-"""In-process runner: U-Net segmentation -> eye blob -> 50x50 patch -> orbital-tightening regressor.
+"""In-process runner: U-Net (segmentation + eye keypoint) -> eye decision -> eye patch -> orbital-tightening regressor.
 
 Per ``infer`` call (one frame's ROI crops, or any batch):
 
 1. crops (N, 256, 256, 3) uint8 -> the U-Net's own input size with INTER_AREA (an exact 2x box filter at 128);
-2. ONE batched segmentation call (torch ``inference_mode`` + channels_last, or ONNX Runtime);
-3. :mod:`mgs_core.eyes` picks the eye blob per crop and its sub-pixel centre in 256-px crop coordinates;
-4. 50 x 50 patches are cut from the 256-px crops (border-replicated) -> ONE batched score call;
-5. scores are clamped to [0, 9]; crops without a plausible eye get ``score=None``.
+2. ONE batched U-Net call (torch ``inference_mode`` + channels_last, or ONNX Runtime);
+3. a keypoint U-Net (``UNet(keypoint=True)``, the shipped one): :mod:`mgs_core.localise` decides per crop
+   (no_animal / eye_hidden / too_small / scored) from the class map, the eye heatmap peak and the predicted eye
+   length; an older segmentation-only U-Net: :mod:`mgs_core.eyes` picks the largest plausible eye blob;
+4. patches as the score checkpoint says (:mod:`mgs_core.patches`: the paper's fixed 50 x 50 window, or a window of
+   k x the eye length resized to 50 x 50) -> ONE batched score call;
+5. scores are clamped to [0, 9]; crops that are not ``scored`` get ``score=None``, never a guess.
 
 Backends: ``"torch"``, ``"onnx"`` (ONNX Runtime; models exported once with ``torch.onnx.export(..., dynamo=True)`` and
 cached under ``~/.cache/mgs-live/onnx`` keyed by a hash of the weights) or ``"auto"`` (ONNX Runtime when the export
@@ -26,7 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mgs_core.eyes import EYE_CLASS, EyeRules, cut_patches, select_eye
+from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
+from mgs_core.localise import KeypointRules, decide
+from mgs_core.patches import eye_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
 
@@ -67,7 +72,20 @@ def _seg_wrapper(model):
             prob = torch.softmax(logits, dim=1)
             return prob[:, EYE_CLASS], torch.argmax(logits, dim=1).to(torch.uint8)
 
-    return SegHead(model).eval()
+    class KeypointHead(torch.nn.Module):
+        """Keypoint U-Net: returns (eye heatmap probability, log2 eye length, argmax class labels)."""
+
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+            self.c = int(net.classes)
+
+        def forward(self, x):
+            out = self.net(x)
+            logits = out[:, : self.c]
+            return torch.sigmoid(out[:, self.c]), out[:, self.c + 1], torch.argmax(logits, dim=1).to(torch.uint8)
+
+    return (KeypointHead(model) if getattr(model, "keypoint", False) else SegHead(model)).eval()
 
 
 def _export_onnx(module, example, path: Path) -> None:
@@ -115,7 +133,7 @@ class LocalRunner(Runner):
 
     def __init__(self, seg_model, score_model, device: str = "auto", backend: str = "auto",
                  seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
-                 eye_rules: EyeRules = EyeRules()):
+                 eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules()):
         import torch
 
         if backend not in ("auto", "torch", "onnx"):
@@ -132,6 +150,10 @@ class LocalRunner(Runner):
             self.seg_model = self.seg_model.to(memory_format=torch.channels_last)
         self.seg_size = int(getattr(self.seg_model, "input_size", 128))
         self.eye_rules = eye_rules
+        self.keypoint_rules = keypoint_rules
+        self.keypoint = bool(getattr(self.seg_model, "keypoint", False))
+        self.patch_mode = str(getattr(self.score_model, "patch", "fixed"))
+        self.patch_k = float(getattr(self.score_model, "patch_k", 2.5))
         self.seg_card = dict(seg_card or {"kind": getattr(seg_model, "kind", "unet"),
                                           "model_args": getattr(seg_model, "model_args", {})})
         self.score_card = dict(score_card or {"kind": getattr(score_model, "kind", "orbital"),
@@ -180,11 +202,12 @@ class LocalRunner(Runner):
         x = rng.random((2, 3, s, s), dtype=np.float32)
         p = rng.random((2, 3, PATCH, PATCH), dtype=np.float32)
         with torch.inference_mode():
-            tp, _ = cpu_seg(torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
+            tp = cpu_seg(torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
             ts = self.score_model(torch.from_numpy(p))
-        op, _ = self._ort_seg.run(None, {"x": x})
+        op = self._ort_seg.run(None, {"x": x})
         (os_,) = self._ort_score.run(None, {"x": p})
-        if not (np.allclose(op, tp.numpy(), atol=1e-4) and np.allclose(os_, ts.numpy(), atol=1e-3)):
+        same = all(np.allclose(o, t.numpy(), atol=1e-3) for o, t in zip(op[:-1], tp[:-1]))
+        if not (same and np.allclose(os_, ts.numpy(), atol=1e-3)):
             raise RuntimeError("exported ONNX model disagrees with torch")
 
     # ---- inference ------------------------------------------------------------------------------------------------
@@ -201,21 +224,22 @@ class LocalRunner(Runner):
     def _to_nchw(batch: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) * np.float32(1.0 / 255.0)
 
-    def segment(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(labels uint8 (N,S,S), eye probability float32 (N,S,S)) for uint8 RGB crops."""
+    def segment(self, crops: np.ndarray) -> tuple[np.ndarray, ...]:
+        """For uint8 RGB crops: (labels uint8 (N,S,S), eye probability float32 (N,S,S)) from a segmentation-only
+        U-Net; (labels, heatmap probability, log2 eye length) from a keypoint U-Net."""
         small = self._resize(crops)
         if self.backend == "onnx":
-            x = self._to_nchw(small)
-            prob, labels = self._ort_seg.run(None, {"x": x})
-            return labels, prob
-        import torch
+            outs = self._ort_seg.run(None, {"x": self._to_nchw(small)})
+        else:
+            import torch
 
-        with torch.inference_mode():
-            x = torch.from_numpy(small).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
-            if self.device.type == "cpu":
-                x = x.contiguous(memory_format=torch.channels_last)
-            prob, labels = self._seg_head(x)
-            return labels.cpu().numpy(), prob.float().cpu().numpy()
+            with torch.inference_mode():
+                x = torch.from_numpy(small).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+                if self.device.type == "cpu":
+                    x = x.contiguous(memory_format=torch.channels_last)
+                outs = [o.cpu().numpy() for o in self._seg_head(x)]
+        labels = outs[-1]
+        return (labels, *[np.asarray(o, np.float32) for o in outs[:-1]])
 
     def score_patches(self, patches: np.ndarray) -> np.ndarray:
         """Raw (unclamped) regressor output for (N, 50, 50, 3) uint8 patches."""
@@ -236,20 +260,44 @@ class LocalRunner(Runner):
             raise ValueError(f"expected crops of shape (N, {ROI_SIZE}, {ROI_SIZE}, 3) uint8, got {crops.shape} {crops.dtype}")
         if len(crops) == 0:
             return []
+        if self.keypoint:
+            return self._infer_keypoint(crops)
         labels, prob = self.segment(crops)
         blobs = [select_eye(labels[i], prob[i], ROI_SIZE, self.eye_rules) for i in range(len(crops))]
         seen = [i for i, b in enumerate(blobs) if b is not None]
-        scores = {}
-        if seen:
-            patches = cut_patches(crops[seen], [(blobs[i].x, blobs[i].y) for i in seen], PATCH)
-            raw = self.score_patches(patches)
-            scores = {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(seen)}
+        scores = self._scores(crops, seen, [(blobs[i].x, blobs[i].y, float("nan")) for i in seen])
         out = []
         for i, b in enumerate(blobs):
             if b is None:
                 out.append(CropResult(False, None, None, None, 0.0, 0, EYE_HIDDEN))
             else:
                 out.append(CropResult(True, b.x, b.y, scores[i], b.confidence, b.area_px, SCORED, None, b.confidence))
+        return out
+
+    def _scores(self, crops: np.ndarray, idx: list[int], eyes: list[tuple[float, float, float]]) -> dict[int, float]:
+        if not idx:
+            return {}
+        if self.patch_mode == "scaled" and any(not np.isfinite(e[2]) for e in eyes):
+            raise RuntimeError("a scale-normalised score model needs a keypoint U-Net that predicts the eye length")
+        raw = self.score_patches(eye_patches(crops[idx], eyes, self.patch_mode, self.patch_k))
+        return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
+
+    def _infer_keypoint(self, crops: np.ndarray) -> list[CropResult]:
+        labels, heat, log2len = self.segment(crops)
+        decisions = [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(crops))]
+        seen = [i for i, d in enumerate(decisions) if d.status == SCORED]
+        scores = self._scores(crops, seen, [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length)
+                                            for i in seen])
+        out = []
+        for i, d in enumerate(decisions):
+            p = d.peak
+            if d.status == SCORED:
+                out.append(CropResult(True, p.x, p.y, scores[i], p.confidence, 0, SCORED, p.length, d.scorability))
+            elif p is not None and d.status != EYE_HIDDEN:  # too_small: where the eye is, but no score
+                out.append(CropResult(False, p.x, p.y, None, p.confidence, 0, d.status, p.length, d.scorability))
+            else:
+                out.append(CropResult(False, None, None, None, 0.0 if p is None else p.confidence, 0, d.status, None,
+                                      d.scorability))
         return out
 
     def info(self) -> RunnerInfo:

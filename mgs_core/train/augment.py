@@ -27,23 +27,25 @@ class PatchAug:
     max_shift: int = 5
     jitter_sd: float = 0.0  # extra Gaussian shift (px) that imitates the segmentation's localisation error
     photometric: bool = False  # colour/contrast/blur/noise/greyscale jitter (not in the paper)
+    scale_sd: float = 0.0  # log2 scale jitter about the eye (scaled patches: imitates the eye-length estimate's error)
 
 
 @dataclass(frozen=True)
 class SegAug:
     flip: bool = True
     max_rotation: float = 15.0
-    scale: tuple[float, float] = (0.85, 1.2)
+    scale: tuple[float, float] = (0.75, 1.3)
     max_translate: float = 0.06  # fraction of the image side
     photometric: bool = True
 
 
 def eye_patch(crop: np.ndarray, x: float, y: float, angle: float = 0.0, shift: tuple[float, float] = (0.0, 0.0),
-              size: int = PATCH) -> np.ndarray:
-    """``size`` x ``size`` patch of ``crop`` rotated by ``angle`` deg about the eye (x, y), its centre shifted by
-    ``shift`` px (in patch axes). The eye lands at ``(size // 2 - shift_x, size // 2 - shift_y)`` in the patch."""
+              size: int = PATCH, scale: float = 1.0) -> np.ndarray:
+    """``size`` x ``size`` patch of ``crop`` rotated by ``angle`` deg (and magnified by ``scale``) about the eye
+    (x, y), its centre shifted by ``shift`` px (in patch axes). The eye lands at
+    ``(size // 2 - shift_x, size // 2 - shift_y)`` in the patch."""
     a = np.deg2rad(angle)
-    r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) / float(scale)
     c = np.array([x, y], np.float64)
     o = np.array([x - size // 2 + shift[0], y - size // 2 + shift[1]], np.float64)
     m = np.hstack([r, (c + r @ (o - c))[:, None]])
@@ -83,12 +85,20 @@ def photometric(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0
 
 def augment_patch(crop: np.ndarray, x: float, y: float, rng: np.random.Generator, aug: PatchAug) -> np.ndarray:
     angle, shift = random_patch_params(rng, aug)
-    patch = eye_patch(crop, x, y, angle, shift)
+    scale = float(2.0 ** rng.normal(0.0, aug.scale_sd)) if aug.scale_sd > 0 else 1.0
+    patch = eye_patch(crop, x, y, angle, shift, scale=scale)
     return photometric(patch, rng) if aug.photometric else patch
 
 
 def augment_seg(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator, aug: SegAug = SegAug()):
     """Randomly flipped/rotated/scaled/shifted copy of an image and its label map (same size), plus photometry."""
+    out, lab, _ = augment_seg_matrix(img, labels, rng, aug)
+    return out, lab
+
+
+def augment_seg_matrix(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator, aug: SegAug = SegAug()):
+    """:func:`augment_seg` that also returns the 2 x 3 affine matrix (map pixel -> map pixel) and its scale, so
+    keypoints follow the image: ``(out, labels, (matrix, scale))``."""
     h, w = labels.shape
     angle = rng.uniform(-aug.max_rotation, aug.max_rotation)
     scale = rng.uniform(*aug.scale)
@@ -96,8 +106,15 @@ def augment_seg(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator, a
     m[:, 2] += rng.uniform(-aug.max_translate, aug.max_translate, size=2) * np.array([w, h])
     if aug.flip and rng.random() < 0.5:
         m = np.array([[-1.0, 0.0, w - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([m, [0.0, 0.0, 1.0]])
-    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-    lab = cv2.warpAffine(labels, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+    # replicated borders: a reflected border could mirror the eye into a second, unlabelled one
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lab = cv2.warpAffine(labels, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     if aug.photometric:
         out = photometric(out, rng)
-    return out, lab
+    return out, lab, (m, float(scale))
+
+
+def move_point(matrix: np.ndarray, x: float, y: float) -> tuple[float, float]:
+    """Where the affine ``matrix`` (as used by cv2.warpAffine, forward) takes the map point (x, y)."""
+    v = matrix @ np.array([x, y, 1.0])
+    return float(v[0]), float(v[1])

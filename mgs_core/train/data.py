@@ -6,7 +6,7 @@ Segmentation inputs are the 256-px crops downscaled to the U-Net's input size ex
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -21,7 +21,19 @@ WINDOW = 112  # side of the region kept around each eye for patch augmentation
 @dataclass(frozen=True)
 class SegArrays:
     images: np.ndarray  # (N, S, S, 3) uint8 RGB at the U-Net input size
-    labels: np.ndarray  # (N, S, S) uint8 class indices
+    labels: np.ndarray  # (N, S, S) uint8 class indices (all 0 where has_mask is False)
+    points: np.ndarray | None = None  # (N, 2) float32 eye centre in map pixels, NaN where no eye is visible
+    lengths: np.ndarray | None = None  # (N,) float32 eye length in map pixels, NaN where unknown
+    has_mask: np.ndarray | None = None  # (N,) bool: the item has a segmentation mask
+
+    def __post_init__(self):
+        n = len(self.images)
+        if self.points is None:
+            object.__setattr__(self, "points", np.full((n, 2), np.nan, np.float32))
+        if self.lengths is None:
+            object.__setattr__(self, "lengths", np.full(n, np.nan, np.float32))
+        if self.has_mask is None:
+            object.__setattr__(self, "has_mask", np.ones(n, bool))
 
 
 @dataclass(frozen=True)
@@ -89,47 +101,105 @@ class CropItem:
     eye_visible: bool
     score: float | None
     row: int
+    extra: dict = field(default_factory=dict)
 
 
 def load_items(items, with_masks: bool = True) -> list[CropItem]:
     """Decode every image (and mask) once."""
     return [CropItem(item_image(it), item_mask(it) if with_masks else None, it.eye_x, it.eye_y, bool(it.eye_visible),
-                     it.score, _row(it, i)) for i, it in enumerate(items)]
+                     it.score, _row(it, i), dict(getattr(it, "extra", None) or {})) for i, it in enumerate(items)]
 
 
-def seg_arrays(items, size: int) -> SegArrays:
-    """Images and label maps of all items at ``size`` x ``size``."""
+def item_eye_length(item) -> float | None:
+    """The labelled eye length (crop px) of an item, from its ``eye_length`` column when the dataset has one."""
+    v = getattr(item, "eye_length", None)
+    if v is None:
+        v = (getattr(item, "extra", None) or {}).get("eye_length")
+    try:
+        v = float(v) if v not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return v if v is not None and np.isfinite(v) and v > 0 else None
+
+
+def crop_to_map(u: float, crop: int, size: int) -> float:
+    """Crop pixel coordinate -> map pixel coordinate (pixel centres at integers)."""
+    return (u + 0.5) * size / crop - 0.5
+
+
+def seg_arrays(items, size: int, require_masks: bool = False, source: str = "labels.csv") -> SegArrays:
+    """Images, label maps and eye keypoints of all items at ``size`` x ``size``.
+
+    Masks are optional (a lab's clicks-only labels): such items train only the keypoint head. An item whose visible
+    eye has no point, or a point outside its image, is refused naming ``source`` and the row.
+    """
     items = list(items)
     if not items:
-        raise DatasetError("the dataset has no items to train on")
-    images = np.empty((len(items), size, size, 3), np.uint8)
-    labels = np.empty((len(items), size, size), np.uint8)
+        raise DatasetError(f"{source}: the dataset has no items to train on")
+    n = len(items)
+    images = np.empty((n, size, size, 3), np.uint8)
+    labels = np.zeros((n, size, size), np.uint8)
+    points = np.full((n, 2), np.nan, np.float32)
+    lengths = np.full(n, np.nan, np.float32)
+    has_mask = np.zeros(n, bool)
     for i, it in enumerate(items):
-        if it.mask is None:
-            raise DatasetError(f"labels.csv row {_row(it, i)} has no segmentation mask (training seg needs masks)")
-        mask = np.asarray(item_mask(it))
-        if mask.max() >= N_CLASSES:
-            raise DatasetError(f"dataset row {_row(it, i)}: mask has class {int(mask.max())}, expected 0-{N_CLASSES - 1}")
-        images[i] = resize_image(item_image(it), size)
-        labels[i] = resize_labels(mask, size)
-    return SegArrays(images, labels)
+        img = item_image(it)
+        h, w = img.shape[:2]
+        if it.mask is not None:
+            mask = np.asarray(item_mask(it))
+            if mask.max() >= N_CLASSES:
+                raise DatasetError(f"{source} row {_row(it, i)}: mask has class {int(mask.max())}, "
+                                   f"expected 0-{N_CLASSES - 1}")
+            labels[i] = resize_labels(mask, size)
+            has_mask[i] = True
+        elif require_masks:
+            raise DatasetError(f"{source} row {_row(it, i)} has no segmentation mask (this training needs masks)")
+        images[i] = resize_image(img, size)
+        if bool(it.eye_visible):
+            if it.eye_x is None or it.eye_y is None:
+                raise DatasetError(f"{source} row {_row(it, i)}: eye_visible is 1 but eye_x/eye_y are empty")
+            x, y = float(it.eye_x), float(it.eye_y)
+            if not (np.isfinite(x) and np.isfinite(y) and -0.5 <= x <= w - 0.5 and -0.5 <= y <= h - 0.5):
+                raise DatasetError(f"{source} row {_row(it, i)}: eye point ({x:g}, {y:g}) lies outside the "
+                                   f"{w} x {h} image")
+            points[i] = (crop_to_map(x, w, size), crop_to_map(y, h, size))
+            length = item_eye_length(it)
+            if length is not None:
+                lengths[i] = length * size / w
+    return SegArrays(images, labels, points, lengths, has_mask)
 
 
-def patch_source(items, window: int = WINDOW) -> PatchSource:
+def patch_source(items, window: int = WINDOW, mode: str = "fixed", k: float = 2.5,
+                 source: str = "labels.csv") -> PatchSource:
     """The visible-eye items with a finite score (the only ones the regressor learns from).
 
-    Only a ``window`` x ``window`` region around each eye is kept (cut like the inference patch, border-replicated),
-    with the eye centre re-expressed in window pixels: enough for +-30 deg rotation plus 5 px shift of a 50 px patch.
+    Only a ``window`` x ``window`` region around each eye is kept, with the eye centre in window pixels: enough for
+    +-30 deg rotation plus 5 px shift of a 50 px patch. ``mode="fixed"``: cut from the crop like the paper's
+    inference patch (border-replicated). ``mode="scaled"``: cut by :func:`mgs_core.patches.scaled_window` in the
+    scale where the eye is ``50 / k`` px long (needs every item's ``eye_length``), so the paper's augmentation then
+    works unchanged on scale-normalised patches.
     """
     from mgs_core.eyes import cut_patch, patch_origin
+    from mgs_core.patches import PATCH_MODES, scaled_window
 
+    if mode not in PATCH_MODES:
+        raise ValueError(f"patch mode must be one of {PATCH_MODES}, got {mode!r}")
     keep = [it for it in items if bool(it.eye_visible) and it.score is not None and np.isfinite(float(it.score))]
     if not keep:
-        raise DatasetError("the dataset has no items with a visible eye and a score")
+        raise DatasetError(f"{source}: the dataset has no items with a visible eye and a score")
     crops = np.empty((len(keep), window, window, 3), np.uint8)
     ex, ey = np.empty(len(keep)), np.empty(len(keep))
     for i, it in enumerate(keep):
         x, y = float(it.eye_x), float(it.eye_y)
+        if mode == "scaled":
+            length = item_eye_length(it)
+            if length is None:
+                raise DatasetError(f"{source} row {_row(it, i)}: scale-normalised patches need the eye length "
+                                   "(an eye_length column); use fixed patches or let `mgs train score` estimate "
+                                   "lengths with a keypoint U-Net (--lengths-from)")
+            crops[i] = scaled_window(item_image(it), x, y, length, k, out=window)
+            ex[i] = ey[i] = window // 2
+            continue
         x0, y0 = patch_origin(x, y, window)
         crops[i] = cut_patch(item_image(it), x, y, window)
         ex[i], ey[i] = x - x0, y - y0

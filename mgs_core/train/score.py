@@ -7,6 +7,11 @@ SGD lr 0.001 momentum 0.9, batch 32, 35 epochs, MSE loss, on the Table 1 network
 ``recipe="improved"`` (ours, must win on the same cross-validation to be used): Adam with a one-cycle schedule,
 60 epochs, photometric jitter (incl. greyscale, for infrared footage) and Gaussian shift jitter of 1.5 px on top of
 the paper's shifts. Same network, same sampler.
+
+``patch="scaled"`` trains on scale-normalised patches (a window of ``patch_k`` x the eye length resized to 50 x 50;
+:mod:`mgs_core.patches`); the source must then be built with ``patch_source(..., mode="scaled", k=patch_k)``, and
+the checkpoint records the mode so inference cuts the same patches. ``init`` ("default" = the shipped regressor, or a
+checkpoint path) fine-tunes from that model (same patch mode) and the card names it as ``parent``.
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ class ScoreConfig:
     balanced: bool = True  # inverse-frequency sampling
     seed: int = 0
     threads: int = 2
+    patch: str = "fixed"  # "fixed" (the paper) or "scaled"
+    patch_k: float = 2.5
     aug: PatchAug = field(default_factory=PatchAug)
 
 
@@ -47,7 +54,18 @@ def recipe_config(recipe: str = "paper", **overrides) -> ScoreConfig:
     if recipe == "improved":
         cfg = ScoreConfig(recipe="improved", epochs=60, lr=3e-3, optimizer="adam", schedule="onecycle",
                           aug=PatchAug(jitter_sd=1.5, photometric=True))
-    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    if cfg.patch == "scaled" and cfg.aug.scale_sd == 0:  # imitate the error of the predicted eye length
+        cfg = replace(cfg, aug=replace(cfg.aug, scale_sd=0.12))
+    return cfg
+
+
+def load_score_init(init: str | Path):
+    """The parent regressor of a fine-tuning run: ``"default"`` (shipped) or a checkpoint path (kind checked)."""
+    from mgs_core.models import default_weight_paths, load_checkpoint
+
+    path = default_weight_paths()[1] if str(init) == "default" else Path(init)
+    return load_checkpoint(path, kind="orbital")
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,8 @@ def predict_patches(model, patches: np.ndarray, batch: int = 512) -> np.ndarray:
 
 
 def center_patches(source: PatchSource) -> np.ndarray:
-    """The inference patch (50 x 50 at the eye centre, :func:`mgs_core.eyes.cut_patch`) of every item."""
+    """The inference patch of every item: the 50 x 50 window at the eye centre of its (fixed or scale-normalised)
+    window, as :func:`mgs_core.eyes.cut_patch` / :func:`mgs_core.patches.scaled_window` cut it."""
     from mgs_core.eyes import cut_patches
 
     return cut_patches(source.crops, list(zip(source.eye_x, source.eye_y)), 50)
@@ -80,10 +99,12 @@ def center_patches(source: PatchSource) -> np.ndarray:
 
 def train_score(source: PatchSource, out: str | Path | None = None, config: ScoreConfig = ScoreConfig(),
                 init_features: dict | None = None, card: dict | None = None,
-                progress: Callable[[EpochStats], None] | None = None, max_steps: int | None = None):
+                progress: Callable[[EpochStats], None] | None = None, max_steps: int | None = None,
+                init: str | Path | None = None):
     """Train the Table 1 regressor on ``source``; returns ``(model, ScoreTrainResult)``.
 
     ``init_features``: a state dict of conv weights (``features.*``) to start from (CIFAR-10 pretraining).
+    ``init``: a whole regressor to fine-tune ("default" or a checkpoint path); its patch mode must be ``config.patch``.
     """
     import torch
     import torch.nn.functional as F
@@ -95,7 +116,21 @@ def train_score(source: PatchSource, out: str | Path | None = None, config: Scor
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    model = OrbitalNet()
+    parent = None
+    if init is not None:
+        from mgs_core.errors import CheckpointError
+        from mgs_core.train.seg import parent_entry
+
+        pmodel, pcard = load_score_init(init)
+        if pmodel.patch != config.patch or (config.patch == "scaled" and abs(pmodel.patch_k - config.patch_k) > 1e-9):
+            raise CheckpointError(f"{pcard.get('path')}: the parent regressor uses {pmodel.patch} patches"
+                                  f"{' (k=%g)' % pmodel.patch_k if pmodel.patch == 'scaled' else ''}; "
+                                  f"fine-tune it with the same patches")
+        model = OrbitalNet(**pmodel.model_args)
+        model.load_state_dict(pmodel.state_dict())
+        parent = parent_entry(pcard)
+    else:
+        model = OrbitalNet(patch=config.patch, patch_k=config.patch_k)
     if init_features:
         model.load_state_dict(init_features, strict=False)
     if config.optimizer == "adam":
@@ -141,6 +176,9 @@ def train_score(source: PatchSource, out: str | Path | None = None, config: Scor
     if out is not None:
         info = {"training": {"recipe": config.recipe, "config": asdict(config), "n_train": n,
                              "final_loss": history[-1].loss, "pretrained": bool(init_features)},
+                "patch": {"mode": config.patch, "k": config.patch_k if config.patch == "scaled" else None},
                 "train_score_mean": train_mean}
+        if parent:
+            info["parent"] = parent
         save_checkpoint(model, out, {**(card or {}), **info})
     return model, ScoreTrainResult(Path(out) if out else None, tuple(history), train_mean, n)

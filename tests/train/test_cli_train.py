@@ -24,7 +24,7 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     assert main(["train", "seg", "--data", str(tiny_dataset), "--val", str(tiny_dataset), "--out", str(seg),
                  "--epochs", "1", "--batch", "8", "--widths", "4,8,16", "--input-size", "64", "--seed", "3"]) == 0
     err = capsys.readouterr().err
-    assert "epoch 1/1" in err and "val eye IoU" in err and "ETA" in err
+    assert "epoch 1/1" in err and "val eyes found" in err and "ETA" in err
     assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(score), "--epochs", "2",
                  "--batch", "4", "--seed", "3"]) == 0
     _, card = load_checkpoint(score, kind="orbital")

@@ -68,7 +68,7 @@ def test_seg_training_lowers_loss_and_resumes(tmp_path):
     assert [s.epoch for s in seen] == [1, 2, 3]
     assert res.history[-1].loss < res.history[0].loss
     assert res.val_iou is not None and len(res.val_iou) == 4
-    assert "val eye IoU" in seen[-1].line() and "ETA" in seen[-1].line()
+    assert "val eyes found" in seen[-1].line() and "ETA" in seen[-1].line()
     loaded, card = load_checkpoint(out, kind="unet")
     assert card["training"]["epochs_done"] == 3 and loaded.input_size == 64
     # resume: asking for 4 epochs continues from epoch 3

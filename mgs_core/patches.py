@@ -1,0 +1,68 @@
+"""Eye patches for the Table 1 regressor: the paper's fixed 50 x 50 window, or a scale-normalised one.
+
+- ``"fixed"`` (the paper; reference mode): the 50 x 50 window of the 256-px crop centred on the eye
+  (:func:`mgs_core.eyes.cut_patch`). A 15-px eye in a box ROI and a 100-px eye in a face close-up then look nothing
+  alike to the network; the large one does not even fit.
+- ``"scaled"``: the crop is resampled around the eye so that the eye length becomes ``50 / k`` pixels, and the 50 x 50
+  window around the eye is cut, i.e. a window of ``k`` x the eye length resized to 50 x 50. Every eye then has the
+  same geometry in the patch. Downscaling uses area averaging (no aliasing), upscaling bilinear interpolation.
+
+Training and inference cut with the same function (:func:`scaled_window`): training keeps a larger window
+(``mgs_core.train.data.WINDOW`` px in the normalised scale) so the paper's rotation and shift augmentation can be
+applied exactly as in fixed mode.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mgs_core.eyes import cut_patch
+
+PATCH = 50
+PATCH_MODES = ("fixed", "scaled")
+DEFAULT_K = 2.5
+MIN_LENGTH = 2.0  # never scale by more than 50 / (k * 2 px)
+
+
+def normalised_scale(length: float, k: float, size: int = PATCH) -> float:
+    """Resampling factor that makes an eye of ``length`` crop px ``size / k`` px long."""
+    return (size / float(k)) / max(float(length), MIN_LENGTH)
+
+
+def scaled_window(crop: np.ndarray, x: float, y: float, length: float, k: float = DEFAULT_K, out: int = PATCH,
+                  size: int = PATCH) -> np.ndarray:
+    """``out`` x ``out`` window around the eye (x, y) in the scale where the eye is ``size / k`` px long.
+
+    The eye centre lands exactly on window pixel ``(out // 2, out // 2)``; the border is replicated.
+    """
+    f = normalised_scale(length, k, size)
+    c = float(out // 2)
+    if f < 1.0:
+        h, w = crop.shape[:2]
+        nw, nh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+        small = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA)
+        fx, fy = nw / w, nh / h
+        sx, sy = (x + 0.5) * fx - 0.5, (y + 0.5) * fy - 0.5
+        m = np.array([[1.0, 0.0, sx - c], [0.0, 1.0, sy - c]])
+        return cv2.warpAffine(small, m, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    # output (u, v) <- crop ((u - c) / f + x, (v - c) / f + y)
+    m = np.array([[1.0 / f, 0.0, x - c / f], [0.0, 1.0 / f, y - c / f]])
+    return cv2.warpAffine(crop, m, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def eye_patches(crops: np.ndarray, eyes: list[tuple[float, float, float]], mode: str = "fixed",
+                k: float = DEFAULT_K) -> np.ndarray:
+    """(N, 50, 50, C) patches, one per (crop, (x, y, length)). ``length`` is ignored in fixed mode."""
+    if mode not in PATCH_MODES:
+        raise ValueError(f"patch mode must be one of {PATCH_MODES}, got {mode!r}")
+    if len(crops) != len(eyes):
+        raise ValueError(f"{len(crops)} crops but {len(eyes)} eyes")
+    out = np.empty((len(crops), PATCH, PATCH, crops.shape[-1]), crops.dtype)
+    for i, (crop, (x, y, length)) in enumerate(zip(crops, eyes)):
+        if mode == "fixed":
+            out[i] = cut_patch(crop, x, y, PATCH)
+        else:
+            out[i] = scaled_window(crop, x, y, length, k)
+    return out
