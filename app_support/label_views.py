@@ -5,6 +5,8 @@ animal or the time.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_support import labelling, state
@@ -145,5 +147,76 @@ def dataset_view(ls, rater: str | None) -> None:
             st.error(str(exc))
 
 
+def _fmt(v) -> str:
+    return "n/a" if v is None or v != v else f"{v:.3f}"
+
+
 def finetune_view(all_sets: list[str], set_name: str | None) -> None:
-    st.info("Fine-tuning from the active model arrives with the lead's `init=` support.")
+    from app_support import finetune_jobs, models
+    from mgs_core.models import default_weight_paths
+
+    st.markdown("Fine-tune **both networks** from the active model on one rater's labels (the U-Net learns the eye "
+                "from the clicked eye points, the regressor the scores). Before training, a k-fold "
+                "cross-validation on your labels measures the score network as it is and fine-tuned on the other "
+                "folds. The job runs in the background: you may leave this page; it can be cancelled.")
+    reg = finetune_jobs.registry()
+    if all_sets:
+        ls, rater = choose_set_and_rater(all_sets, set_name, None, True, allow_new=False)
+        choice = models.model_choice()
+        c1, c2, c3 = st.columns(3)
+        e_seg = c1.number_input("U-Net epochs", 1, 500, 20, key="ft_epochs_seg")
+        e_score = c2.number_input("Regressor epochs", 1, 500, 60, key="ft_epochs_score")
+        folds = c3.number_input("Cross-validation folds", 2, 30, 5, key="ft_folds")
+        st.caption(f"Starts from the active model: **{choice['label']}**.")
+        if st.button("Start fine-tuning", type="primary", key="ft_start", disabled=ls is None or not rater):
+            seg_default, score_default = default_weight_paths()
+            parent = (choice.get("seg") or str(seg_default), choice.get("score") or str(score_default))
+            try:
+                job = finetune_jobs.start(labelling.labels_root(), ls, rater, parent, choice["label"], int(e_seg),
+                                          int(e_score), int(folds), reg)
+                st.session_state["ft_job"] = job
+            except MGSError as exc:
+                st.error(str(exc))
+    jobs = finetune_jobs.list_jobs(labelling.labels_root(), reg)
+    running = any(j.get("state") == finetune_jobs.RUNNING for j in jobs)
+
+    @st.fragment(run_every=1.0 if running else None)
+    def jobs_panel():
+        for j in finetune_jobs.list_jobs(labelling.labels_root(), reg)[:5]:
+            _job(j, reg)
+
+    jobs_panel()
+
+
+def _job(j: dict, reg) -> None:
+    from app_support import finetune_jobs, models
+
+    jid = j.get("id", "?")
+    with st.container(border=True):
+        st.markdown(f"**Fine-tuning {jid}**: set `{j.get('set')}`, rater {j.get('rater')}, from {j.get('parent')} "
+                    f"— {j.get('state')}")
+        if j.get("state") == finetune_jobs.RUNNING:
+            eta = j.get("eta_s")
+            eta_txt = f", about {eta:.0f} s left" if isinstance(eta, (int, float)) else ""
+            st.progress(min(1.0, j.get("done", 0) / max(1, j.get("total", 1))),
+                        text=f"{j.get('stage')}: epoch {j.get('done', 0)} of {j.get('total', 1)}{eta_txt}")
+            if st.button("Cancel", key=f"ft_cancel_{jid}"):
+                reg.cancel(jid)
+        elif j.get("state") == finetune_jobs.DONE:
+            b, a = j["cv_before"], j["cv_after"]
+            st.markdown(f"{j['card']['cv']['folds']}-fold cross-validation on your labels ({b['n']} frames), took "
+                        f"{j.get('seconds', 0):.0f} s in all:")
+            st.table({"": ["before (active model)", "after (fine-tuned)"], "MAE": [_fmt(b["mae"]), _fmt(a["mae"])],
+                      "Pearson r": [_fmt(b["pearson_r"]), _fmt(a["pearson_r"])],
+                      "ICC(2,1)": [_fmt(b["icc_2_1"]), _fmt(a["icc_2_1"])], "bias": [_fmt(b["bias"]), _fmt(a["bias"])]})
+            card_md = Path(j["score"]).parent / "model_card.md"
+            with st.expander("Model card"):
+                st.markdown(card_md.read_text() if card_md.is_file() else "no model card")
+            active = models.model_choice().get("score") == j["score"]
+            if active:
+                st.success("This is the active model (see the sidebar).")
+            elif st.button("Make this the active model", key=f"ft_activate_{jid}", type="primary"):
+                models.set_model(j["seg"], j["score"], f"fine-tuned on {j.get('set')} ({j.get('rater')})")
+                st.rerun(scope="app")
+        else:
+            st.caption(j.get("message") or "")
