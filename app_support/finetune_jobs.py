@@ -1,60 +1,27 @@
-"""Fine-tuning jobs that run in the background of the app server: they survive navigation and reloads, can be
-cancelled, and report progress and an ETA.
+"""Fine-tuning jobs that run in the background: they survive navigation, reloads and closed tabs, can be cancelled,
+and report progress and an ETA.
 
-A job is a folder ``<labels root>/finetune/<job id>/`` holding the exported dataset, the model being made and
-``status.json`` (state, stage, epochs done of total, ETA, result), rewritten atomically at every epoch. The thread
-that runs :func:`mgs_core.train.finetune.finetune` is owned by a process-wide registry (``st.cache_resource``), not
-by the page's script run, so leaving the page or closing the tab does not stop it. A job whose server died is shown
-as interrupted (its status file says running but no thread owns it).
+A job is a folder ``<labels root>/finetune/<job id>/`` holding the exported dataset, the model being made, a log and
+``status.json`` (state, stage, epochs done of total, ETA, result). The work runs in its own process
+(``python -m mgs_core.cli label finetune ... --status status.json --cancel-file cancel``), not in a thread of the
+app server: the page's script runs, the UI and other users stay responsive, torch gets its own threads, and
+nothing the page does (leaving it, closing the tab) stops the job. *Cancel* creates the ``cancel`` file; the job
+stops at the next epoch. A job whose process is gone without a final state is shown as interrupted.
 """
 from __future__ import annotations
 
 import json
 import os
-import threading
+import shutil
+import subprocess
+import sys
 import time
-import traceback
-from dataclasses import asdict
 from pathlib import Path
-
-import streamlit as st
 
 from mgs_core.errors import MGSError
 
 RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = "running", "done", "failed", "cancelled", "interrupted"
-
-
-class Registry:
-    """Threads and cancel flags of the jobs started by this server process."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._jobs: dict[str, tuple[threading.Thread, threading.Event]] = {}
-
-    def start(self, job_id: str, target) -> None:
-        cancel = threading.Event()
-        thread = threading.Thread(target=target, args=(cancel,), name=f"finetune-{job_id}", daemon=True)
-        with self._lock:
-            self._jobs[job_id] = (thread, cancel)
-        thread.start()
-
-    def alive(self, job_id: str) -> bool:
-        with self._lock:
-            entry = self._jobs.get(job_id)
-        return bool(entry and entry[0].is_alive())
-
-    def cancel(self, job_id: str) -> bool:
-        with self._lock:
-            entry = self._jobs.get(job_id)
-        if entry is None:
-            return False
-        entry[1].set()
-        return True
-
-
-@st.cache_resource
-def registry() -> Registry:
-    return Registry()
+REPO = Path(__file__).resolve().parent.parent
 
 
 def jobs_root(labels_root: Path) -> Path:
@@ -63,38 +30,53 @@ def jobs_root(labels_root: Path) -> Path:
     return path
 
 
-def write_status(folder: Path, status: dict) -> None:
-    tmp = folder / "status.json.tmp"
-    tmp.write_text(json.dumps(status, indent=1, default=str))
-    os.replace(tmp, folder / "status.json")
-
-
-def read_status(folder: Path, reg: Registry | None = None) -> dict:
+def _alive(pid) -> bool:
     try:
-        status = json.loads((Path(folder) / "status.json").read_text())
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    try:  # a finished child we started is a zombie until reaped: reap it, and it is not running
+        done, _ = os.waitpid(int(pid), os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True  # not our child (another server process started it): it exists
+
+
+def read_status(folder: Path) -> dict:
+    folder = Path(folder)
+    meta = {}
+    try:
+        meta = json.loads((folder / "job.json").read_text())
+        status = json.loads((folder / "status.json").read_text()) if (folder / "status.json").is_file() else {}
     except (OSError, ValueError):
-        return {"state": FAILED, "message": "no readable status file", "id": Path(folder).name}
-    if status.get("state") == RUNNING and reg is not None and not reg.alive(status["id"]):
-        status["state"] = INTERRUPTED
-        status["message"] = "the server stopped while this job ran; start it again"
-    return status
+        return {**meta, "id": folder.name, "state": FAILED, "message": "the job's files cannot be read"}
+    out = {**meta, "state": RUNNING, "stage": "starting", "done": 0, "total": 1, **status, "id": folder.name}
+    if out["state"] == RUNNING and not _alive(out.get("pid") or meta.get("pid")):
+        out["state"] = INTERRUPTED
+        log = folder / "log.txt"
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
+        out["message"] = "the job stopped without finishing" + (f": {tail[0]}" if tail else "")
+    return out
 
 
-def list_jobs(labels_root: Path, reg: Registry | None = None) -> list[dict]:
+def list_jobs(labels_root: Path) -> list[dict]:
     root = jobs_root(labels_root)
-    return [read_status(p, reg) for p in sorted(root.iterdir(), reverse=True) if (p / "status.json").is_file()]
+    return [read_status(p) for p in sorted(root.iterdir(), reverse=True) if (p / "job.json").is_file()]
 
 
-def start(labels_root: Path, ls, rater: str, parent: tuple[str | None, str | None], parent_label: str,
-          epochs_seg: int, epochs_score: int, folds: int, reg: Registry | None = None) -> str:
-    """Export ``rater``'s labels of ``ls`` and fine-tune from ``parent`` in a background thread; returns the job id.
-    The dataset is checked first, so a set too small for k-fold CV is refused here with one message."""
+def cancel(labels_root: Path, job_id: str) -> None:
+    (jobs_root(labels_root) / job_id / "cancel").write_text("cancel\n")
+
+
+def start(labels_root: Path, ls, rater: str, parent: tuple[str, str], parent_label: str, epochs_seg: int,
+          epochs_score: int, folds: int) -> str:
+    """Export ``rater``'s labels of ``ls`` and start fine-tuning from ``parent`` in a background process; returns
+    the job id. The dataset is checked first, so a set too small for k-fold CV is refused here with one message."""
     from mgs_core.io.dataset import load_dataset
     from mgs_core.labels.exchange import export_dataset
     from mgs_core.train.finetune import check_dataset
 
-    reg = reg or registry()
-    job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid() % 1000:03d}{int(time.time() * 1000) % 1000:03d}"
+    job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1000000:06d}"
     folder = jobs_root(labels_root) / job_id
     folder.mkdir(parents=True)
     data = folder / f"{ls.name}_{rater.replace(' ', '_')}"
@@ -102,34 +84,18 @@ def start(labels_root: Path, ls, rater: str, parent: tuple[str | None, str | Non
         export_dataset(ls, rater, data)
         check_dataset(load_dataset(data).items, folds)
     except MGSError:
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    status = {"id": job_id, "state": RUNNING, "stage": "starting", "done": 0, "total": 1, "eta_s": None,
-              "started": time.time(), "set": ls.name, "rater": rater, "parent": parent_label,
-              "epochs_seg": epochs_seg, "epochs_score": epochs_score, "folds": folds, "message": ""}
-    write_status(folder, status)
-
-    def run(cancel: threading.Event) -> None:
-        from mgs_core.train.finetune import FinetuneCancelled, finetune
-
-        def progress(stage, done, total, eta):
-            status.update(stage=stage, done=done, total=total, eta_s=None if eta != eta else round(eta, 1))
-            write_status(folder, status)
-
-        try:
-            res = finetune(data, folder / "model", init=parent, epochs_seg=epochs_seg, epochs_score=epochs_score,
-                           folds=folds, progress=progress, cancel=cancel)
-            status.update(state=DONE, seg=str(res.seg_path), score=str(res.score_path), seconds=round(res.seconds, 1),
-                          cv_before=asdict(res.cv_before), cv_after=asdict(res.cv_after), card=res.card)
-        except FinetuneCancelled:
-            status.update(state=CANCELLED, message="cancelled")
-        except MGSError as exc:
-            status.update(state=FAILED, message=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a background thread must record what went wrong
-            status.update(state=FAILED, message=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc(limit=5))
-        write_status(folder, status)
-
-    reg.start(job_id, run)
+    cmd = [sys.executable, "-m", "mgs_core.cli", "label", "finetune", str(data), "--out", str(folder / "model"),
+           "--init", f"{parent[0]},{parent[1]}", "--epochs-seg", str(epochs_seg), "--epochs-score",
+           str(epochs_score), "--folds", str(folds), "--status", str(folder / "status.json"), "--cancel-file",
+           str(folder / "cancel")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
+    with open(folder / "log.txt", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    meta = {"id": job_id, "pid": proc.pid, "set": ls.name, "rater": rater, "parent": parent_label,
+            "epochs_seg": epochs_seg, "epochs_score": epochs_score, "folds": folds, "started": time.time(),
+            "command": cmd}
+    (folder / "job.json").write_text(json.dumps(meta, indent=1))
     return job_id

@@ -79,6 +79,16 @@ def labelling_view(ls, rater: str, blind: bool) -> None:
     if idx_key not in st.session_state:  # a new tab or a reload: resume at the first unlabelled frame
         first = ls.next_unlabelled(rater)
         st.session_state[idx_key] = 0 if first is None else first
+    # the component's latest event is in its widget state before it is drawn: apply it first, so one script run
+    # both saves the label and shows the next frame
+    ev = st.session_state.get(labelling.COMPONENT_KEY)
+    if ev and ev.get("nonce") and ev["nonce"] != st.session_state.get("lab_nonce"):
+        st.session_state["lab_nonce"] = ev["nonce"]
+        out = labelling.handle_event(ls, rater, min(int(st.session_state[idx_key]), n - 1), ev)
+        st.session_state[idx_key] = out.index
+        st.session_state[_msg_key(ls, rater)] = {"error": out.error, "message": out.message}
+        rf = ls.rater(rater)
+        done = sum(1 for it in ls.items if it.name in rf.labels)
     idx = min(int(st.session_state[idx_key]), n - 1)
     item = ls.items[idx]
     st.progress(done / n, text=f"**{done} of {n}** labelled by {rf.name} ({SCALE_LABELS[rf.scale]})")
@@ -109,13 +119,7 @@ def labelling_view(ls, rater: str, blind: bool) -> None:
                     "`←` `→` previous / next")
     with left:
         saved = (lab.eye_x, lab.eye_y) if lab is not None and lab.eye_visible else None
-        ev = labelling.labeller(ls.read_image(item), item.name, rf.scale, saved)
-    if ev and ev.get("nonce") and ev["nonce"] != st.session_state.get("lab_nonce"):
-        st.session_state["lab_nonce"] = ev["nonce"]
-        out = labelling.handle_event(ls, rater, idx, ev)
-        st.session_state[idx_key] = out.index
-        st.session_state[_msg_key(ls, rater)] = {"error": out.error, "message": out.message}
-        st.rerun()
+        labelling.labeller(ls.read_image(item), item.name, rf.scale, saved)
 
 
 def dataset_view(ls, rater: str | None) -> None:
@@ -159,7 +163,6 @@ def finetune_view(all_sets: list[str], set_name: str | None) -> None:
                 "from the clicked eye points, the regressor the scores). Before training, a k-fold "
                 "cross-validation on your labels measures the score network as it is and fine-tuned on the other "
                 "folds. The job runs in the background: you may leave this page; it can be cancelled.")
-    reg = finetune_jobs.registry()
     if all_sets:
         ls, rater = choose_set_and_rater(all_sets, set_name, None, True, allow_new=False)
         choice = models.model_choice()
@@ -173,27 +176,28 @@ def finetune_view(all_sets: list[str], set_name: str | None) -> None:
             parent = (choice.get("seg") or str(seg_default), choice.get("score") or str(score_default))
             try:
                 job = finetune_jobs.start(labelling.labels_root(), ls, rater, parent, choice["label"], int(e_seg),
-                                          int(e_score), int(folds), reg)
+                                          int(e_score), int(folds))
                 st.session_state["ft_job"] = job
             except MGSError as exc:
                 st.error(str(exc))
-    jobs = finetune_jobs.list_jobs(labelling.labels_root(), reg)
+    jobs = finetune_jobs.list_jobs(labelling.labels_root())
     running = any(j.get("state") == finetune_jobs.RUNNING for j in jobs)
 
     @st.fragment(run_every=1.0 if running else None)
     def jobs_panel():
-        for j in finetune_jobs.list_jobs(labelling.labels_root(), reg)[:5]:
-            _job(j, reg)
+        for j in finetune_jobs.list_jobs(labelling.labels_root())[:5]:
+            _job(j)
 
     jobs_panel()
 
 
-def _job(j: dict, reg) -> None:
+def _job(j: dict) -> None:
     from app_support import finetune_jobs, models
 
     jid = j.get("id", "?")
     with st.container(border=True):
-        st.markdown(f"**Fine-tuning {jid}**: set `{j.get('set')}`, rater {j.get('rater')}, from {j.get('parent')} "
+        st.markdown(f"**Fine-tuning {jid}**: set `{j.get('set')}`, rater {j.get('rater')}, from {j.get('parent')}; "
+                    f"U-Net {j.get('epochs_seg')} / regressor {j.get('epochs_score')} epochs, {j.get('folds')} folds "
                     f"— {j.get('state')}")
         if j.get("state") == finetune_jobs.RUNNING:
             eta = j.get("eta_s")
@@ -201,7 +205,7 @@ def _job(j: dict, reg) -> None:
             st.progress(min(1.0, j.get("done", 0) / max(1, j.get("total", 1))),
                         text=f"{j.get('stage')}: epoch {j.get('done', 0)} of {j.get('total', 1)}{eta_txt}")
             if st.button("Cancel", key=f"ft_cancel_{jid}"):
-                reg.cancel(jid)
+                finetune_jobs.cancel(labelling.labels_root(), jid)
         elif j.get("state") == finetune_jobs.DONE:
             b, a = j["cv_before"], j["cv_after"]
             st.markdown(f"{j['card']['cv']['folds']}-fold cross-validation on your labels ({b['n']} frames), took "

@@ -28,6 +28,7 @@ from app_support.paths import work_root
 from mgs_core.errors import InputError, MGSError
 from mgs_core.labels.store import LabelSet, list_sets
 
+COMPONENT_KEY = "lab_component"
 _COMPONENT = components.declare_component("mgs_labeller", path=str(Path(__file__).parent / "components" / "labeller"))
 
 
@@ -51,7 +52,7 @@ def data_url(img: np.ndarray) -> str:
 
 
 def labeller(image: np.ndarray, item: str, scale: str, saved: tuple[float, float] | None, hint: str = "",
-             display: int = 640, key: str = "lab_component"):
+             display: int = 640, key: str = COMPONENT_KEY):
     """Show the crop; returns the latest event dict (or None before the first action)."""
     return _COMPONENT(image=data_url(image), item=item, scale=scale, saved=list(saved) if saved else None,
                       size=int(image.shape[1]), display=int(display), hint=hint, autofocus=True, key=key,

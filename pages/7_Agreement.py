@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import agreement, charts, labelling, models, state
+from app_support import agreement, labelling, models, state
 from mgs_core.errors import MGSError
 
 st.title("Agreement with human raters")
@@ -71,15 +71,18 @@ if res is not None and res.folder.is_dir():
     if flagged:
         st.caption("Marked 'no eye visible' (left out of that rater's statistics): "
                    + ", ".join(f"{r}: {n}" for r, n in flagged.items()))
-    cols = st.columns(len(rep.model_vs_rater))
-    for col, p in zip(cols, rep.model_vs_rater):
-        col.markdown(f"**Bland-Altman: model - {p.b}**")
-        col.altair_chart(charts.bland_altman(p.ba.mean, p.ba.diff, p.ba.bias, p.ba.loa_low, p.ba.loa_high),
-                         width="stretch", key=f"ag_ba_{p.b}")
+    g1, g2 = st.columns([1, 2])
+    g1.markdown("**Model vs human**")
+    g1.image(str(res.folder / "scatter.png"))
+    g2.markdown("**Bland-Altman: " + ", ".join(f"model - {p.b}" for p in rep.model_vs_rater) + "**")
+    g2.image(str(res.folder / "bland_altman.png"))
     from mgs_core.analysis.report import per_bin_table
 
     st.markdown("**Model error per human-score bin**")
-    st.dataframe(per_bin_table(rep), hide_index=True)
+    bins = per_bin_table(rep)
+    for c in ("mae", "bias"):
+        bins[c] = bins[c].map(fmt)
+    st.table(bins.set_index(["human", "human_score_bin"]))
     st.caption(f"Same numbers from the command line, on the downloaded files: `{res.command}`")
     d1, d2, d3 = st.columns(3)
     d1.download_button("Report (printable HTML)", (res.folder / "agreement.html").read_bytes(),

@@ -64,6 +64,21 @@ def register(subparsers) -> None:
     a.add_argument("--cuts", default="3,6", help="0-9 -> MGS 0/1/2 cut points (default 3,6)")
     a.add_argument("--out", required=True, help="output folder")
     a.set_defaults(func=run_agree_files)
+    f = sub.add_parser("finetune", help="fine-tune both networks on a labelled dataset, with k-fold CV before/after",
+                       description="Fine-tune the U-Net and the regressor from a parent model (default: the shipped "
+                                   "weights) on a dataset folder (e.g. from `mgs label export`); first a k-fold CV "
+                                   "of the score network on the labels, before vs after. Writes seg.pt, score.pt "
+                                   "and model_card.json/.md into OUT.")
+    f.add_argument("dataset", help="dataset folder (docs/dataset.md; masks optional)")
+    f.add_argument("--out", required=True, help="output folder")
+    f.add_argument("--init", default="default", help="'default' or SEG.pt,SCORE.pt (the parent model)")
+    f.add_argument("--epochs-seg", type=int, default=20)
+    f.add_argument("--epochs-score", type=int, default=60)
+    f.add_argument("--folds", type=int, default=5)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--status", help="JSON file rewritten at every epoch (stage, done, total, eta_s, state, result)")
+    f.add_argument("--cancel-file", help="stop (exit 130) at the next epoch once this file exists")
+    f.set_defaults(func=run_finetune)
     p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
 
 
@@ -160,4 +175,74 @@ def run_agree_files(args: argparse.Namespace) -> int:
     print(f"{files.n_items} items on scale {files.scale}" + (f" ({left})" if left else ""))
     print(f"mgs agree {files.key} {' '.join(str(p) for p in files.raters)} --scale {files.scale} --cuts {args.cuts} "
           "--out REPORT_DIR")
+    return 0
+
+
+class _CancelFile:
+    """A cancel flag another process raises by creating a file (the app's Cancel button)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def is_set(self) -> bool:
+        import os
+
+        return bool(self.path) and os.path.exists(self.path)
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import sys
+    import time
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from mgs_core.errors import InputError, MGSError
+    from mgs_core.train.finetune import FinetuneCancelled, finetune
+
+    init = args.init
+    if init != "default":
+        parts = [x.strip() for x in init.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise InputError(f"--init must be 'default' or SEG.pt,SCORE.pt, got {init!r}")
+        init = tuple(parts)
+    status = {"state": "running", "stage": "starting", "done": 0, "total": 1, "eta_s": None, "pid": os.getpid(),
+              "started": time.time()}
+
+    def write():
+        if args.status:
+            tmp = Path(args.status).with_name(Path(args.status).name + ".tmp")
+            tmp.write_text(json.dumps(status, indent=1, default=str))
+            os.replace(tmp, args.status)
+
+    def progress(stage, done, total, eta):
+        status.update(stage=stage, done=done, total=total, eta_s=None if eta != eta else round(eta, 1))
+        write()
+        print(f"\r{stage}: epoch {done}/{total}" + ("" if eta != eta else f", ETA {eta:.0f} s"), end="",
+              file=sys.stderr, flush=True)
+
+    write()
+    try:
+        res = finetune(args.dataset, args.out, init, args.epochs_seg, args.epochs_score, args.folds, progress,
+                       _CancelFile(args.cancel_file), seed=args.seed)
+    except FinetuneCancelled:
+        status.update(state="cancelled", message="cancelled")
+        write()
+        print("\ncancelled", file=sys.stderr)
+        return 130
+    except MGSError as exc:
+        status.update(state="failed", message=str(exc))
+        write()
+        raise
+    except Exception as exc:  # noqa: BLE001 - the status file must say why a background job died
+        status.update(state="failed", message=f"{type(exc).__name__}: {exc}")
+        write()
+        raise
+    status.update(state="done", seg=str(res.seg_path), score=str(res.score_path), seconds=round(res.seconds, 1),
+                  cv_before=asdict(res.cv_before), cv_after=asdict(res.cv_after), card=res.card)
+    write()
+    b, a = res.cv_before, res.cv_after
+    print(f"\nsaved {res.seg_path} and {res.score_path} in {res.seconds:.0f} s; {args.folds}-fold CV of the score "
+          f"net on these labels: MAE {b.mae:.3f} -> {a.mae:.3f}, r {b.pearson_r:.3f} -> {a.pearson_r:.3f}")
     return 0
