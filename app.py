@@ -15,6 +15,8 @@ PAGES = [
     st.Page("pages/3_Batch.py", title="Batch scoring", icon=":material/video_library:", url_path="batch"),
     st.Page("pages/4_Curves.py", title="Score curves", icon=":material/show_chart:", url_path="curves"),
     st.Page("pages/5_Evaluate.py", title="Model evaluation", icon=":material/fact_check:", url_path="evaluate"),
+    st.Page("pages/6_Label.py", title="Label your frames", icon=":material/ads_click:", url_path="label"),
+    st.Page("pages/7_Agreement.py", title="Agreement", icon=":material/balance:", url_path="agreement"),
 ]
 
 page = st.navigation(PAGES)

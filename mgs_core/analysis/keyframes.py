@@ -12,6 +12,11 @@ Selection (:func:`select_keyframes`, pure on the results table):
    is empty or blocked, the remaining picks are filled with the candidates farthest in time from earlier picks.
 4. No near-duplicates: no two picks of the same animal are closer than ``min_gap_s`` seconds.
 
+Frames to label (:func:`select_for_labelling`, active learning): the same scheme with a total number of frames
+split evenly over the units (animals of every source video), and an ``uncertainty`` column (0-1, from
+:func:`uncertainty`: 1 - scorability x confidence of the model) that lowers a candidate's cost within its stratum
+by ``uncertainty_weight`` x uncertainty, so of the frames that fit a stratum the model's least sure one is taken.
+
 Export (:func:`export_keyframes`): reads the frames from the video, writes the ROI crop (256 px) as
 ``kf_0001.png`` ... in a shuffled order (and with ``crops`` an eye-centred crop ``kf_0001_eye.png``), a key file
 ``key.csv`` (image, video, frame, time_s, roi, animal, group, model_score_0_9, model_mgs_0_2, eye_x, eye_y,
@@ -45,10 +50,17 @@ class KeyframeExport:
     key: pd.DataFrame
 
 
-def _spread_pick(cand: pd.DataFrame, n: int, min_gap: float, taken: list[float], rng) -> list[int]:
-    """Indices of up to n rows of cand (one animal, one bin) spread over time and score, respecting min_gap."""
+def _spread_pick(cand: pd.DataFrame, n: int, min_gap: float, taken: list[float], rng,
+                 uncertainty_weight: float = 0.0) -> list[int]:
+    """Indices of up to n rows of cand (one animal, one bin) spread over time and score, respecting min_gap.
+
+    With ``uncertainty_weight`` > 0 and an ``uncertainty`` column, uncertain candidates cost less within a stratum
+    (and the fill-up step prefers them among the far-enough candidates)."""
     if n <= 0 or cand.empty:
         return []
+    unc = np.zeros(len(cand))
+    if uncertainty_weight and "uncertainty" in cand.columns:
+        unc = np.nan_to_num(cand["uncertainty"].to_numpy(dtype=np.float64), nan=0.0).clip(0.0, 1.0)
     t = cand["time_s"].to_numpy(dtype=np.float64)
     s = cand[SCORE_COL].to_numpy(dtype=np.float64)
     srank = (pd.Series(s).rank(method="first").to_numpy() - 0.5) / len(s)  # in (0, 1)
@@ -63,7 +75,7 @@ def _spread_pick(cand: pd.DataFrame, n: int, min_gap: float, taken: list[float],
     for i in range(n):
         in_t = (tn >= i / n) & ((tn < (i + 1) / n) | (i == n - 1))
         target_t, target_s = (i + 0.5) / n, (perm[i] + 0.5) / n
-        cost = np.abs(srank - target_s) + 0.5 * np.abs(tn - target_t)
+        cost = np.abs(srank - target_s) + 0.5 * np.abs(tn - target_t) - uncertainty_weight * unc
         for j in np.argsort(np.where(in_t, cost, np.inf), kind="stable"):
             if not in_t[j]:
                 break
@@ -74,9 +86,11 @@ def _spread_pick(cand: pd.DataFrame, n: int, min_gap: float, taken: list[float],
     while len(picks) < n:
         dist = np.array([min((abs(t[j] - u) for u in taken), default=np.inf) for j in range(len(t))])
         dist[picks] = -1
-        j = int(np.argmax(dist))
-        if dist[j] < min_gap or dist[j] < 0:
+        far = dist >= max(min_gap, 0.0)
+        if not far.any():
             break
+        # the most uncertain of the far-enough candidates (ties and weight 0: the farthest in time)
+        j = int(np.argmax(np.where(far, uncertainty_weight * unc * 1e6 + np.minimum(dist, 1e6), -np.inf)))
         picks.append(j)
         taken.append(t[j])
     return [int(cand.index[j]) for j in picks]
@@ -110,6 +124,72 @@ def select_keyframes(df: pd.DataFrame, per_animal: int, min_gap_s: float = 2.0, 
         else:
             chosen += _spread_pick(cand, per_animal, min_gap_s, taken, rng)
     return df.loc[sorted(chosen)].sort_values(UNIT_COLS + ["time_s"], kind="stable")
+
+
+def uncertainty(df: pd.DataFrame) -> np.ndarray:
+    """The model's uncertainty per row, 0 (sure) to 1: ``1 - scorability * confidence`` (the runner's two 0-1
+    certainties; a table without a ``confidence`` column uses scorability alone)."""
+    n = len(df)
+    sc = df["scorability"].to_numpy(dtype=np.float64) if "scorability" in df.columns else np.ones(n)
+    cf = df["confidence"].to_numpy(dtype=np.float64) if "confidence" in df.columns else np.ones(n)
+    cert = np.nan_to_num(sc, nan=0.0).clip(0, 1) * np.nan_to_num(cf, nan=0.0).clip(0, 1)
+    return 1.0 - cert
+
+
+def select_for_labelling(df: pd.DataFrame, n: int, min_gap_s: float = 2.0, uncertainty_weight: float = 0.5,
+                         min_sharpness: float = 0.0, sharp_quantile: float = 0.25, seed: int = 0) -> pd.DataFrame:
+    """``n`` frames in all for a lab to label (active learning), from a prepared table of one or more videos.
+
+    Only scored rows (status ``scored`` when the table has a status, a visible eye and a score) are candidates.
+    ``n`` is split evenly over the units (source x animal; the remainder goes to the units with the most
+    candidates); within a unit the picks are spread over time and predicted score, at least ``min_gap_s`` apart,
+    preferring frames the model is unsure of (:func:`uncertainty`, weighted by ``uncertainty_weight``). A unit with
+    too few candidates gives its share to the others. Returns the chosen rows (with an ``uncertainty`` column)
+    sorted by unit and time; fewer than ``n`` when there are not enough well-separated scorable frames.
+    """
+    from mgs_core.types import SCORED
+
+    if n < 1:
+        raise InputError(f"the number of frames to label must be at least 1, got {n}")
+    if min_gap_s < 0:
+        raise InputError(f"the minimum gap must not be negative, got {min_gap_s}")
+    if uncertainty_weight < 0:
+        raise InputError(f"the uncertainty weight must not be negative, got {uncertainty_weight}")
+    rng = np.random.default_rng(seed)
+    ok = (df["eye_visible"] == 1) & np.isfinite(df[SCORE_COL].to_numpy(dtype=np.float64))
+    if "status" in df.columns:
+        ok &= df["status"].astype(str) == SCORED
+    cand_all = df[ok].copy()
+    cand_all["uncertainty"] = uncertainty(cand_all)
+    units = []
+    for _, cand in cand_all.groupby(UNIT_COLS, sort=True):
+        if "sharpness" in cand.columns:
+            sh = cand["sharpness"].to_numpy(dtype=np.float64)
+            cut = max(min_sharpness, float(np.nanquantile(sh, sharp_quantile)) if np.isfinite(sh).any() else 0.0)
+            cand = cand[np.isfinite(sh) & (sh >= cut)]
+        if len(cand):
+            units.append(cand)
+    chosen: list[int] = []
+    remaining = n
+    while units and remaining > 0:
+        # even quotas; the remainder to the units with the most candidates
+        order = sorted(range(len(units)), key=lambda i: -len(units[i]))
+        quota = {i: remaining // len(units) + (1 if r < remaining % len(units) else 0) for r, i in enumerate(order)}
+        next_units, progress = [], False
+        for i, cand in enumerate(units):
+            mine = [c for c in chosen if c in cand.index]
+            got = _spread_pick(cand.drop(index=mine), quota[i], min_gap_s, cand.loc[mine, "time_s"].tolist(), rng,
+                               uncertainty_weight)
+            chosen += got
+            remaining -= len(got)
+            progress |= bool(got)
+            if len(got) == quota[i]:
+                next_units.append(cand)  # not exhausted: may take the share of units that ran out
+        if not progress or not next_units:
+            break
+        units = next_units
+    out = cand_all.loc[sorted(set(chosen))]
+    return out.sort_values(UNIT_COLS + ["time_s"], kind="stable")
 
 
 def _eye_in_crop(roi, eye_x: float, eye_y: float) -> tuple[float, float]:

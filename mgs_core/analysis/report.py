@@ -1,7 +1,9 @@
 """Reports a welfare officer can file: Markdown + PNG plots (matplotlib, Agg) + an HTML chart (altair).
 
 :func:`write_analysis_report` writes the outputs of ``mgs analyze``; :func:`write_agreement_report` those of
-``mgs agree``. Every report states that MGS Live's models were trained on procedurally rendered images only.
+``mgs agree`` (also as ``agreement.html``: one self-contained printable page with the plots embedded, made by
+:func:`markdown_to_html`). Every report states that MGS Live's models were trained on procedurally rendered images
+only.
 """
 from __future__ import annotations
 
@@ -191,7 +193,23 @@ def _plot_agreement(rep: AgreementReport, out_dir: Path) -> tuple[Path, Path]:
     return scatter, ba
 
 
-def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, rater_files: list[str]) -> Path:
+def per_bin_table(rep: AgreementReport) -> pd.DataFrame:
+    """Model error per human-score bin, for every model-vs-human pair: the human score rounded to a whole number
+    (0-9, or the MGS category), with n, MAE and bias (model - human) in that bin."""
+    from mgs_core.evaluate import mae_per_bin
+
+    rows = []
+    for p in rep.model_vs_rater:
+        human = rep.ratings[p.b].to_numpy(float)
+        for b, e in sorted(mae_per_bin(human, rep.ratings["model"].to_numpy(float)).items()):
+            rows.append({"human": p.b, "human_score_bin": b, "n": e.n, "mae": e.mae, "bias": e.bias})
+    return pd.DataFrame(rows, columns=["human", "human_score_bin", "n", "mae", "bias"])
+
+
+def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, rater_files: list[str],
+                           model: str = "", data: str = "") -> Path:
+    """agreement.md + .csv + plots + agreement.html. ``model`` / ``data`` describe the model whose scores are in
+    the key and the frames (stated in the report; defaults say they come from the key file)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _plot_agreement(rep, out_dir)
@@ -206,7 +224,10 @@ def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, r
                  zip(mv[c], mv[f"{c}_ci_low"], mv[f"{c}_ci_high"])]
     mv = mv[cols].rename(columns={"b": "human", "icc_2_1": "icc_2_1 [95% CI]", "icc_3_1": "icc_3_1 [95% CI]"})
     lines = ["# Model vs blinded human scoring: agreement report", "", _stamp(), "", PROVENANCE, "",
-             f"- Key file: {key_name}; {len(rep.ratings)} images", f"- Rater files: {', '.join(rater_files)}",
+             f"- Model: {model or 'the model whose scores are in the key file'}",
+             f"- Data: {data or 'the images listed in the key file'}",
+             f"- Key file: {key_name}; {len(rep.ratings)} images",
+             f"- Raters: {', '.join(rep.raters)} (files: {', '.join(rater_files)})",
              f"- Scale of the statistics: {scale_txt}", f"- Scale conversion: {rep.conversion.describe()}",
              "- ICC(2,1): two-way random, absolute agreement, single rater; ICC(3,1): two-way mixed, consistency. "
              "Bland-Altman difference = model - human, limits of agreement = bias +/- 1.96 SD. Kappa: weighted "
@@ -237,8 +258,86 @@ def write_agreement_report(rep: AgreementReport, out_dir: Path, key_name: str, r
                   f"[95% CI {_fmt(rep.inter_rater_icc_3_1.ci_low)}, {_fmt(rep.inter_rater_icc_3_1.ci_high)}]"
                   + (f" ({rep.inter_rater_icc_2_1.reason})" if rep.inter_rater_icc_2_1.reason else ""), "",
                   _md_table(ir), ""]
+    bins = per_bin_table(rep)
+    bins.to_csv(out_dir / "per_bin.csv", index=False)
+    lines += ["## Model error per human-score bin", "",
+              "Bins: the human score rounded to a whole number; bias = mean of model - human in the bin.", "",
+              _md_table(bins) if len(bins) else "No image scored by both.", ""]
     lines += ["## Plots", "", "![scatter](scatter.png)", "", "![Bland-Altman](bland_altman.png)", "",
-              "Files: `agreement.csv` (all statistics), `ratings.csv` (per image: model, humans, rater mean).", ""]
+              "Files: `agreement.csv` (all statistics), `ratings.csv` (per image: model, humans, rater mean), "
+              "`per_bin.csv`, `agreement.html` (this report as one printable page).", ""]
     path = out_dir / "agreement.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
+    (out_dir / "agreement.html").write_text(markdown_to_html(text, out_dir, "MGS Live agreement report"),
+                                            encoding="utf-8")
     return path
+
+
+def _inline(text: str) -> str:
+    import html
+    import re
+
+    t = html.escape(text, quote=False)
+    t = re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
+    t = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", t)
+    return t
+
+
+def markdown_to_html(text: str, base_dir: Path, title: str) -> str:
+    """The reports' Markdown (headings, paragraphs, lists, pipe tables, images) as one self-contained printable
+    HTML page; images next to the report are embedded as data URIs, so the file can be filed or printed alone."""
+    import base64
+    import html
+    import re
+
+    out, para, items, table = [], [], [], []
+
+    def flush():
+        if para:
+            out.append("<p>" + _inline(" ".join(para)) + "</p>")
+            para.clear()
+        if items:
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+            items.clear()
+        if table:
+            rows = [[c.strip() for c in r.strip().strip("|").split("|")] for r in table if not re.match(r"^\|(-+\|)+$", r.strip())]
+            head, body = rows[0], rows[1:]
+            out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr></thead><tbody>"
+                       + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
+                       + "</tbody></table>")
+            table.clear()
+
+    for line in text.splitlines():
+        img = re.match(r"^!\[([^\]]*)\]\(([^)]+)\)$", line.strip())
+        if not line.strip():
+            flush()
+        elif line.startswith("#"):
+            flush()
+            level = min(len(line) - len(line.lstrip("#")), 4)
+            out.append(f"<h{level}>{_inline(line.lstrip('#').strip())}</h{level}>")
+        elif img:
+            flush()
+            src = Path(base_dir) / img.group(2)
+            if src.is_file() and src.suffix.lower() == ".png":
+                data = base64.b64encode(src.read_bytes()).decode("ascii")
+                out.append(f'<figure><img alt="{html.escape(img.group(1))}" src="data:image/png;base64,{data}"></figure>')
+        elif line.lstrip().startswith("|"):
+            if para or items:
+                flush()
+            table.append(line)
+        elif line.startswith("- "):
+            if para or table:
+                flush()
+            items.append(line[2:])
+        else:
+            if table:
+                flush()
+            para.append(line.strip())
+    flush()
+    css = ("body{font-family:Helvetica,Arial,sans-serif;max-width:60em;margin:2em auto;color:#222;font-size:11pt}"
+           "table{border-collapse:collapse;margin:0.5em 0;font-size:9pt}th,td{border:1px solid #999;padding:2px 6px;"
+           "text-align:left}th{background:#eee}img{max-width:100%}code{font-size:90%}"
+           "@media print{body{margin:0;max-width:none}figure,table{page-break-inside:avoid}}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{css}"
+            "</style></head><body>" + "\n".join(out) + "</body></html>")
