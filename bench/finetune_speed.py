@@ -44,11 +44,11 @@ def main() -> None:
         last = [time.perf_counter(), ""]
 
         def progress(stage, done, total, eta):
-            now = time.perf_counter()
+            now = time.perf_counter()  # called after each epoch: the time since the last call was spent on `stage`
             key = "cross-validation" if stage.startswith("cross-validation") else stage
-            if last[1]:
-                stages[last[1]] = stages.get(last[1], 0.0) + now - last[0]
-            last[0], last[1] = now, key
+            if key != "done":
+                stages[key] = stages.get(key, 0.0) + now - last[0]
+            last[0] = now
 
         t0 = time.perf_counter()
         res = finetune(data, Path(tmp) / "out", "default", args.epochs_seg, args.epochs_score, args.folds,
