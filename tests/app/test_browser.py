@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from streamlit_server import running_app  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +21,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 # Screenshots go to test-artifacts/ (git-ignored); MGS_SCREENSHOTS=docs/images refreshes the README/docs pictures.
 SHOTS = REPO / os.environ.get("MGS_SCREENSHOTS", "test-artifacts/screenshots")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _make_y4m(video: Path, out: Path, frames: int = 45, width: int = 640) -> Path:
@@ -55,31 +48,8 @@ def _make_y4m(video: Path, out: Path, frames: int = 45, width: int = 640) -> Pat
 
 @pytest.fixture()
 def server(tmp_path, data_dir, weights):
-    port = _free_port()
-    env = dict(os.environ, MGS_DATA_DIR=str(data_dir), MGS_WORK_DIR=str(tmp_path / "work"))
-    if weights.get("seg"):
-        env.update(MGS_SEG_WEIGHTS=weights["seg"], MGS_SCORE_WEIGHTS=weights["score"])
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "streamlit.log", "w"))
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not become healthy")
+    with running_app(tmp_path, data_dir, weights, MGS_WORK_DIR=str(tmp_path / "work")) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _live_run(page, shot: str, webcam: bool = False) -> None:

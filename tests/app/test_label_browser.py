@@ -9,16 +9,16 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from streamlit_server import running_app  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,40 +31,11 @@ N = 12
 DISPLAY = 640  # px the component shows the 256-px crop at
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def app(tmp_path, data_dir, weights):
-    port = _free_port()
-    env = dict(os.environ, MGS_DATA_DIR=str(data_dir), MGS_WORK_DIR=str(tmp_path / "work"),
-               MGS_LABELS_DIR=str(tmp_path / "labels"))
-    if weights.get("seg"):
-        env.update(MGS_SEG_WEIGHTS=weights["seg"], MGS_SCORE_WEIGHTS=weights["score"])
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "streamlit.log", "w"))
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not become healthy")
+    with running_app(tmp_path, data_dir, weights, MGS_WORK_DIR=str(tmp_path / "work"),
+                     MGS_LABELS_DIR=str(tmp_path / "labels")) as (url, _):
         yield url, tmp_path / "labels"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _settle(page, timeout=120_000):

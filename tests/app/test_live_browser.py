@@ -4,10 +4,8 @@ server), the series is complete on disk and is listed on Score curves in a new s
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,37 +16,15 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import ARGS, CHROMIUM, _free_port, _nav, _settle  # noqa: E402
+from streamlit_server import running_app  # noqa: E402
+from test_browser import ARGS, CHROMIUM, _nav, _settle  # noqa: E402
 
 
 @pytest.fixture()
 def live_server(tmp_path, data_dir, weights):
-    port = _free_port()
     work = tmp_path / "work"
-    env = dict(os.environ, MGS_DATA_DIR=str(data_dir), MGS_WORK_DIR=str(work))
-    if weights.get("seg"):
-        env.update(MGS_SEG_WEIGHTS=weights["seg"], MGS_SCORE_WEIGHTS=weights["score"])
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "streamlit.log", "w"))
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not become healthy")
+    with running_app(tmp_path, data_dir, weights, MGS_WORK_DIR=str(work)) as (url, proc):
         yield url, proc.pid, work
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def live_threads(pid: int) -> list[str]:
