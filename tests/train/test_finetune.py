@@ -21,6 +21,9 @@ def _clicks_only(items):
 
 @pytest.fixture
 def parent(tmp_path):
+    import torch
+
+    torch.manual_seed(0)  # the parent's weights must not depend on which tests ran before
     path = tmp_path / "parent_seg.pt"
     save_checkpoint(UNet(widths=(4, 8, 16), input_size=64, keypoint=True), path, {"name": "tiny parent"})
     return path
