@@ -17,7 +17,7 @@ digraph {
   rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#f6f1f0", color="#b3261e", fontname="sans-serif"];
   video [label="Video frame\\n(camera or file)"]; rois [label="ROIs\\none box per mouse"];
   crop [label="Square crop\\n256 x 256"]; seg [label="U-Net\\nfinds the eye"];
-  patch [label="50 x 50 patch\\naround the eye"]; reg [label="Regression CNN\\n(paper Table 1)"];
+  patch [label="eye patch\\n(1.5 eye lengths -> 50 x 50)"]; reg [label="Regression CNN\\n(paper Table 1)"];
   out [label="Score 0-9\\nper mouse per frame"]; curves [label="Curves, summaries,\\ngroup comparison"];
   video -> crop; rois -> crop; crop -> seg -> patch -> reg -> out -> curves;
   seg -> out [label="no eye visible:\\nnot scored", style=dashed, fontsize=10];
@@ -58,11 +58,12 @@ st.markdown(
     "- **No real labelled mouse data was used.** The shipped weights were trained only on images from our own "
     "procedural renderer of the paper's imaging setup (red background, transparent boxes, black C57BL/6-like mice "
     "whose eyes narrow with the score). The sample video and the sample labelled dataset come from the same renderer.\n"
-    "- Good numbers on synthetic data do **not** prove accuracy on your mice. Before relying on scores, score a set "
-    "of your own frames by trained human raters and compare on **Model evaluation** (upload a labelled dataset in "
-    "the documented format: crops + `labels.csv`).\n"
-    "- If the agreement is poor, **retrain** on your labelled data on the same page (or with `mgs train`) and make "
-    "the new weights the active model; the model card in the sidebar tells you what is active.\n"
+    "- Good numbers on synthetic data do **not** prove accuracy on your mice. Before relying on scores, have trained "
+    "raters label a set of your own frames blind on **Label your frames** and compare them with the model on "
+    "**Agreement** (or upload a labelled dataset on **Model evaluation**).\n"
+    "- If the agreement is poor, **fine-tune** both networks on your labels (step 4 of **Label your frames**, or "
+    "`mgs train seg|score --init default`) and make the new weights the active model; the model card in the sidebar "
+    "tells you what is active.\n"
     "- The score is the orbital-tightening item only, not the full five-item MGS."
 )
 st.subheader("Where to go next")
@@ -70,4 +71,5 @@ st.markdown("1. **Regions of interest**: draw one box per mouse on your video.\n
             "2. **Live scoring**: a webcam or a video file played in real time.\n"
             "3. **Batch scoring**: many recorded videos at once, with downloads.\n"
             "4. **Score curves**: smoothing, time bins, thresholds, group overlays.\n"
-            "5. **Model evaluation**: how well the model agrees with labelled data; retrain.")
+            "5. **Model evaluation**: how well the model agrees with labelled data; retrain.\n"
+            "6. **Label your frames** and **Agreement**: blind labelling by your raters, agreement report, fine-tuning.")
