@@ -74,6 +74,8 @@ if source == "Webcam":
         st.rerun()
     if not playing and was_playing and isinstance(worker, CameraWorker):
         worker.end_of_feed()
+        worker.join(timeout=20.0)  # let it finish saving, so this run already shows the summary (no race)
+        snap, running = worker.snapshot(), worker.running
     if not isinstance(worker, CameraWorker):
         worker, snap, running = None, None, False
 else:
