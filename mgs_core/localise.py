@@ -75,9 +75,13 @@ def decide(labels: np.ndarray, heat_prob: np.ndarray, log2_length: np.ndarray, c
     peak = decode_peak(heat_prob, log2_length, crop_size)
     if peak.confidence < rules.min_confidence or on_animal(labels, peak, crop_size) < rules.min_animal_near:
         return EyeDecision(EYE_HIDDEN, peak, peak.confidence)
-    size_ok = min(1.0, peak.length / rules.min_judge_length)
+    return judge_size(peak, rules)
+
+
+def judge_size(peak: EyePeak, rules: KeypointRules = KeypointRules()) -> EyeDecision:
+    """A located eye on the animal: ``scored``, or ``too_small`` below ``min_judge_length`` crop pixels."""
     if peak.length < rules.min_judge_length:
-        return EyeDecision(TOO_SMALL, peak, peak.confidence * size_ok)
+        return EyeDecision(TOO_SMALL, peak, peak.confidence * peak.length / rules.min_judge_length)
     return EyeDecision(SCORED, peak, peak.confidence)
 
 
@@ -134,9 +138,7 @@ def from_tile(d: EyeDecision, origin: tuple[int, int, int], crop_size: int,
                 d.peak.length * f)
     if d.status not in (SCORED, TOO_SMALL):
         return EyeDecision(d.status, p, d.scorability)
-    size_ok = min(1.0, p.length / rules.min_judge_length)
-    status = TOO_SMALL if p.length < rules.min_judge_length else SCORED
-    return EyeDecision(status, p, p.confidence * (size_ok if status == TOO_SMALL else 1.0))
+    return judge_size(p, rules)
 
 
 def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, crop_size: int,

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from mgs_core.errors import InputError, RoiError, ServerError
+from mgs_core.io.durable import fsync_dir, fsync_file
 from mgs_core.io.results import COLUMNS, frames_to_table, typed_table
 from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
 from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
@@ -403,27 +404,6 @@ def published_paths(out: Path, stem: str) -> tuple[Path, Path, Path]:
     return out / f"{stem}.csv", out / f"{stem}.parquet", out / f"{stem}.json"
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems do not sync folders; the renames are still atomic
-    finally:
-        os.close(fd)
-
-
 def write_failure(exc: OSError, out: Path, stem: str) -> InputError:
     """One clear message for a write that failed (full disk, permissions), naming the folder and the input."""
     reason = exc.strerror or str(exc)
@@ -448,12 +428,12 @@ def publish_results(df: pd.DataFrame, prov: dict, out: Path, stem: str) -> tuple
         df.to_csv(csv_tmp, index=False)
         df.to_parquet(parquet_tmp, index=False)
         for p in (csv_tmp, parquet_tmp):
-            _fsync_file(p)
+            fsync_file(p)
         prov = dict(prov)
         prov["outputs"] = {**prov.get("outputs", {}), "csv": final[0].name, "parquet": final[1].name,
                            "csv_sha256": file_sha256(csv_tmp), "parquet_sha256": file_sha256(parquet_tmp)}
         prov_tmp.write_text(json.dumps(prov, indent=2, default=str) + "\n")
-        _fsync_file(prov_tmp)
+        fsync_file(prov_tmp)
     except OSError as exc:
         for p in tmp:
             p.unlink(missing_ok=True)
@@ -462,7 +442,7 @@ def publish_results(df: pd.DataFrame, prov: dict, out: Path, stem: str) -> tuple
     csv_tmp.replace(final[0])
     parquet_tmp.replace(final[1])
     prov_tmp.replace(final[2])
-    _fsync_dir(out)
+    fsync_dir(out)
     return final
 
 

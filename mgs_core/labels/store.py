@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mgs_core.io.durable import fsync_dir
 from mgs_core.analysis.scale import SCALE_0_9, SCALE_MGS012, SCALES, ScaleConversion
 from mgs_core.errors import InputError
 
@@ -136,17 +137,6 @@ def _write_line(path: Path, record: dict) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class LabelSet:
     """A label set folder: its items (manifest) and its raters' files."""
 
@@ -212,7 +202,7 @@ class LabelSet:
                              "choose another name")
         self.raters_dir.mkdir(parents=True, exist_ok=True)
         _write_line(path, {"kind": "rater", "name": name, "scale": scale, "created_utc": now_utc()})
-        _fsync_dir(self.raters_dir)
+        fsync_dir(self.raters_dir)
         return self.rater(name)
 
     def rater(self, name: str) -> RaterFile:
@@ -297,7 +287,7 @@ def write_manifest(root: Path, meta: dict) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
     os.replace(tmp, path)
-    _fsync_dir(Path(root))
+    fsync_dir(Path(root))
     return path
 
 

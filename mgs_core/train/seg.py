@@ -190,6 +190,9 @@ def visibility_loss(logit, heat_target):
 def validate_keypoint(model, val: SegArrays, crop_size: int = 256) -> tuple[float | None, float | None]:
     """(share of visible eyes found within half an eye length, median error in crop px) on validation arrays."""
     from mgs_core.eye_heatmap import decode_peak
+    from mgs_core.localise import KeypointRules
+
+    min_conf = KeypointRules().min_confidence  # the same visibility threshold inference uses
 
     vis = np.isfinite(val.points[:, 0])
     if not vis.any():
@@ -202,7 +205,7 @@ def validate_keypoint(model, val: SegArrays, crop_size: int = 256) -> tuple[floa
         tx, ty = ((val.points[i] + 0.5) * scale - 0.5)
         length = float(val.lengths[i]) * scale if np.isfinite(val.lengths[i]) else 16.0
         e = float(np.hypot(p.x - tx, p.y - ty))
-        ok = e <= 0.5 * length and p.confidence >= 0.3
+        ok = e <= 0.5 * length and p.confidence >= min_conf
         found.append(ok)
         if ok:
             errs.append(e)

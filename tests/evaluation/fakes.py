@@ -4,26 +4,18 @@ Crop ``i`` is a flat image whose pixel value is ``i`` (so the runner knows which
 answers for each index exactly what the test scripted: an eye offset from the true centre, a score, a status."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from mgs_core.runners.base import Runner
+from mgs_core.train.data import CropItem
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
 
 SIZE = 64
 
 
-@dataclass(frozen=True)
-class Item:
-    image: np.ndarray
-    mask: np.ndarray | None
-    eye_x: float | None
-    eye_y: float | None
-    eye_visible: bool
-    score: float | None
-    row: int
-    extra: dict = field(default_factory=dict)
+Item = CropItem  # a labelled crop in memory, as the trainers and the evaluation take it
 
 
 def item(i: int, visible: bool = True, score: float | None = 4.0, eye_length: float | None = 20.0, kind: str = "",
