@@ -48,7 +48,7 @@ class Pipeline:
             raise RuntimeError(f"runner returned {len(results)} results for {len(roiset)} crops")
         out = []
         for roi, res in zip(roiset, results):
-            status = res.resolved_status()
+            status = res.status
             if res.eye_x is not None and res.eye_y is not None:  # a scored eye, or one found but too small
                 t = crop_transform(roi, self.roi_size)
                 ex, ey = t.to_frame(res.eye_x, res.eye_y)

@@ -70,9 +70,6 @@ class CropResult:
         if not self.status:  # older producers: derive the status from eye_visible/score
             object.__setattr__(self, "status", SCORED if self.eye_visible and self.score is not None else EYE_HIDDEN)
 
-    def resolved_status(self) -> str:
-        return self.status
-
 
 @dataclass(frozen=True)
 class RoiResult:
@@ -93,9 +90,6 @@ class RoiResult:
     def __post_init__(self):
         if not self.status:  # older producers: derive the status from eye_visible/score
             object.__setattr__(self, "status", SCORED if self.eye_visible and self.score is not None else EYE_HIDDEN)
-
-    def resolved_status(self) -> str:
-        return self.status
 
 
 @dataclass(frozen=True)

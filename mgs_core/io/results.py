@@ -32,7 +32,7 @@ def frames_to_table(frames, with_confidence: bool = False) -> pd.DataFrame:
                    "eye_x": np.nan if r.eye_x is None else round(float(r.eye_x), 2),
                    "eye_y": np.nan if r.eye_y is None else round(float(r.eye_y), 2),
                    "score": np.nan if r.score is None else round(float(r.score), 4),
-                   "status": r.resolved_status(),
+                   "status": r.status,
                    "eye_length": np.nan if r.eye_length is None else round(float(r.eye_length), 2),
                    "scorability": round(float(r.scorability), 4)}
             if with_confidence:

@@ -136,7 +136,7 @@ def crop_result_to_dict(r: CropResult) -> dict:
         "score": _finite_or_none(r.score),
         "confidence": float(r.confidence) if math.isfinite(float(r.confidence)) else 0.0,
         "eye_area_px": int(r.eye_area_px),
-        "status": str(r.resolved_status()),
+        "status": str(r.status),
         "eye_length": _finite_or_none(r.eye_length),
         "scorability": float(r.scorability) if math.isfinite(float(r.scorability)) else 0.0,
     }
