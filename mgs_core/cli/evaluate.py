@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--predictions", help="write per-item predictions (with matched/false/miss columns) as CSV here")
     p.add_argument("--seg", help="segmentation checkpoint (default: shipped weights)")
     p.add_argument("--score", help="score checkpoint (default: shipped weights)")
+    p.add_argument("--check", default="default",
+                   help="pipeline: eye-check checkpoint ('default' = the shipped one when present, 'none' = no check)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
     p.add_argument("--recipe", choices=["paper", "improved"], default="paper", help="CV: training recipe")
     p.add_argument("--epochs", type=int, help="CV: epochs per fold (default: the recipe's)")
@@ -82,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         from mgs_core.runners import load_runner
 
         zoom = {"zoom": None} if args.no_zoom else {}
-        runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads, **zoom)
+        check = None if args.check == "none" else args.check
+        runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads, check=check,
+                             **zoom)
         out["seg_model"] = card_id(runner.info().seg_model)
         out["score_model"] = card_id(runner.info().score_model)
     if args.data is not None and args.folds is None:

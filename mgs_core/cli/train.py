@@ -1,4 +1,4 @@
-"""`mgs train seg` / `mgs train score`: train the segmentation U-Net or the orbital-tightening regressor."""
+"""`mgs train seg` / `score` / `eyecheck`: train the U-Net, the orbital-tightening regressor or the eye check."""
 from __future__ import annotations
 
 import argparse
@@ -73,6 +73,27 @@ def register(subparsers) -> None:
                    help="keypoint U-Net ('default' or a checkpoint) that estimates eye lengths for rows without an "
                         "eye_length (scaled patches only); 'none' to refuse such rows")
     r.set_defaults(func=run_score)
+
+    c = sub.add_parser("eyecheck", help="train the eye check on the localiser's own false eyes",
+                       description="Mines candidates with a keypoint U-Net (the truth eye, the located eye, the "
+                                   "located 'eye' of hidden-eye and no-mouse crops, secondary heatmap peaks), trains "
+                                   "the small patch CNN that rejects non-eyes, and picks its threshold on --val so "
+                                   "that --keep of the correctly located validation eyes pass (mgs_core.train.eyecheck).")
+    c.add_argument("--data", required=True, action="append", help="training dataset folder(s) with eye_length "
+                                                                  "(repeatable)")
+    c.add_argument("--val", required=True, help="validation dataset folder (chooses the threshold)")
+    c.add_argument("--out", required=True, help="checkpoint to write, e.g. runs/check.pt")
+    c.add_argument("--seg", default="default", help="keypoint U-Net whose mistakes are mined ('default' = shipped)")
+    c.add_argument("--epochs", type=int, default=30)
+    c.add_argument("--lr", type=float, default=3e-3)
+    c.add_argument("--patch-k", type=float, default=1.5, help="window side in eye lengths (default 1.5)")
+    c.add_argument("--keep", type=float, default=0.995,
+                   help="share of correctly located validation eyes the threshold must keep (default 0.995)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--limit", type=int, help="use the first N rows of each training folder only")
+    c.add_argument("--note", default="", help="training-data statement for the model card")
+    c.set_defaults(func=run_eyecheck)
 
     rel = sub.add_parser("release", help="copy trained checkpoints into shipped weights with held-out metrics",
                          description="Write DEST/seg.pt and DEST/score.pt (+ .card.json/.card.md) from trained "
@@ -172,6 +193,49 @@ def run_score(args: argparse.Namespace) -> int:
     _, res = train_score(src, args.out, cfg, init_features=init, card=card, progress=print_progress, init=args.init)
     print(f"saved {args.out}: {res.n_train} visible-eye items, recipe {cfg.recipe}, final loss "
           f"{res.history[-1].loss:.4f}")
+    return 0
+
+
+def run_eyecheck(args: argparse.Namespace) -> int:
+    from mgs_core.errors import InputError
+    from mgs_core.runners.local import LocalRunner
+    from mgs_core.train.eyecheck import CheckConfig, choose_threshold, mine_check_source, save_eyecheck, train_eyecheck
+    from mgs_core.train.progress import print_progress
+    from mgs_core.train.provenance import command_line, provenance
+
+    if args.epochs < 1:
+        raise InputError("--epochs must be at least 1")
+    if not 0.5 <= args.keep < 1.0:
+        raise InputError(f"--keep must lie in [0.5, 1), got {args.keep:g}")
+    runner = LocalRunner.from_checkpoints(seg=None if args.seg == "default" else args.seg, check=None)
+    if not runner.keypoint:
+        raise InputError(f"{args.seg}: the eye check is mined with a keypoint U-Net; this one has no keypoint head")
+    cfg = CheckConfig(epochs=args.epochs, lr=args.lr, seed=args.seed, threads=args.threads, patch_k=args.patch_k)
+
+    def mine(folder: str, limit: int | None):
+        items = _load(folder).items
+        items = items[:limit] if limit else items
+        print(f"mining candidates in {folder} ({len(items)} crops) ...", file=sys.stderr, flush=True)
+        return mine_check_source(items, runner, cfg)
+
+    parts = [mine(d, args.limit) for d in args.data]
+    from mgs_core.train.eyecheck import CheckSource
+    import numpy as np
+
+    train = CheckSource(np.concatenate([p.windows for p in parts]), np.concatenate([p.labels for p in parts]),
+                        np.concatenate([p.origin for p in parts]))
+    val = mine(args.val, None)
+    print(f"candidates: {train.counts()}", file=sys.stderr, flush=True)
+    model, history = train_eyecheck(train, cfg, progress=print_progress)
+    choice = choose_threshold(model, val, args.keep)
+    card = {"name": "eye check (patch CNN)",
+            **provenance(args.seed, ",".join(args.data), len(train), args.note, command_line(args, ("train", "eyecheck"))),
+            "mined_with": runner.seg_card.get("name", "U-Net") + f" ({runner.seg_card.get('sha256', '')[:12]})",
+            "validation_data": args.val}
+    save_eyecheck(model, args.out, choice, cfg, train, history, card)
+    print(f"saved {args.out}: {len(train)} candidates, threshold {choice.threshold:.3f} keeps "
+          f"{choice.keep_eyes:.3f} of {choice.n_eyes} located validation eyes and rejects {choice.reject_false:.3f} "
+          f"of {choice.n_false} false ones")
     return 0
 
 

@@ -14,18 +14,24 @@ import torch
 from torch import nn
 
 from mgs_core.errors import CheckpointError
+from mgs_core.models.eyecheck import EyeCheckNet
 from mgs_core.models.orbital import OrbitalNet
 from mgs_core.models.unet import UNet
 
 FORMAT = "mgs-live-checkpoint"
 FORMAT_VERSION = 1
-MODEL_KINDS: dict[str, type[nn.Module]] = {UNet.kind: UNet, OrbitalNet.kind: OrbitalNet}
+MODEL_KINDS: dict[str, type[nn.Module]] = {UNet.kind: UNet, OrbitalNet.kind: OrbitalNet, EyeCheckNet.kind: EyeCheckNet}
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 
 def default_weight_paths() -> tuple[Path, Path]:
     """The shipped default (segmentation, score) checkpoints."""
     return WEIGHTS_DIR / "seg.pt", WEIGHTS_DIR / "score.pt"
+
+
+def default_check_path() -> Path:
+    """The shipped eye check (:class:`~mgs_core.models.eyecheck.EyeCheckNet`); runners use it when the file exists."""
+    return WEIGHTS_DIR / "check.pt"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -74,7 +80,7 @@ def save_checkpoint(model: nn.Module, path: str | Path, card: dict | None = None
 def load_checkpoint(path: str | Path, kind: str | None = None, device: str | torch.device = "cpu"):
     """Rebuild a model from a checkpoint. Returns ``(model in eval mode, card dict)``.
 
-    ``kind`` ("unet" or "orbital"), when given, must match the file; anything else raises CheckpointError.
+    ``kind`` ("unet", "orbital" or "eyecheck"), when given, must match the file; anything else raises CheckpointError.
     """
     path = Path(path)
     if not path.is_file():

@@ -134,7 +134,7 @@ class LocalRunner(Runner):
     def __init__(self, seg_model, score_model, device: str = "auto", backend: str = "auto",
                  seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
                  eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules(),
-                 zoom: ZoomRules | None = ZoomRules()):
+                 zoom: ZoomRules | None = ZoomRules(), check_model=None, check_card: dict | None = None):
         import torch
 
         if backend not in ("auto", "torch", "onnx"):
@@ -160,8 +160,16 @@ class LocalRunner(Runner):
                                           "model_args": getattr(seg_model, "model_args", {})})
         self.score_card = dict(score_card or {"kind": getattr(score_model, "kind", "orbital"),
                                               "model_args": getattr(score_model, "model_args", {})})
+        # the eye check (mgs_core.models.eyecheck): located eyes it rejects are reported eye_hidden, never scored
+        self.check_model = None if check_model is None else getattr(check_model, "_orig_mod", check_model).to(
+            self.device).eval()
+        if self.check_model is not None:
+            self.check_card = dict(check_card or {"kind": "eyecheck", "model_args": self.check_model.model_args})
+            self.score_card["eye_check"] = {k: self.check_card.get(k) for k in ("name", "sha256", "path")
+                                            if self.check_card.get(k) is not None}
+            self.score_card["eye_check"]["threshold"] = self.check_model.threshold
         self._seg_head = _seg_wrapper(self.seg_model)
-        self._ort_seg = self._ort_score = None
+        self._ort_seg = self._ort_score = self._ort_check = None
         self.backend = "torch"
         self.backend_note = ""
         if backend in ("auto", "onnx") and self.device.type == "cpu":
@@ -175,15 +183,24 @@ class LocalRunner(Runner):
 
     @classmethod
     def from_checkpoints(cls, seg: str | Path | None = None, score: str | Path | None = None,
-                         device: str = "auto", backend: str = "auto", **kw) -> "LocalRunner":
-        """Load the two checkpoints (default: the shipped ``mgs_core/weights/seg.pt`` and ``score.pt``)."""
+                         device: str = "auto", backend: str = "auto", check: str | Path | None = "default",
+                         **kw) -> "LocalRunner":
+        """Load the checkpoints (default: the shipped ``mgs_core/weights/seg.pt`` and ``score.pt``).
+
+        ``check``: the eye check: ``"default"`` = the shipped ``check.pt`` (when present and the U-Net is a keypoint
+        one), a checkpoint path, or None for none."""
         from mgs_core.models import default_weight_paths, load_checkpoint
+
+        from mgs_core.models import default_check_path
 
         dseg, dscore = default_weight_paths()
         seg_model, seg_card = load_checkpoint(seg or dseg, kind="unet")
         score_model, score_card = load_checkpoint(score or dscore, kind="orbital")
+        if check == "default":
+            check = default_check_path() if default_check_path().is_file() and seg_model.keypoint else None
+        check_model, check_card = load_checkpoint(check, kind="eyecheck") if check else (None, None)
         return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
-                   score_card=score_card, **kw)
+                   score_card=score_card, check_model=check_model, check_card=check_card, **kw)
 
     # ---- ONNX Runtime -------------------------------------------------------------------------------------------
     def _init_onnx(self) -> None:
@@ -199,6 +216,11 @@ class LocalRunner(Runner):
             _export_onnx(self.score_model, torch.rand(2, 3, PATCH, PATCH), score_path)
         self._ort_seg = _ort_session(seg_path, self.threads)
         self._ort_score = _ort_session(score_path, self.threads)
+        if self.check_model is not None:
+            check_path = cache_dir() / f"check-{model_digest(self.check_model)}.onnx"
+            if not check_path.is_file():
+                _export_onnx(self.check_model, torch.rand(2, 3, PATCH, PATCH), check_path)
+            self._ort_check = _ort_session(check_path, self.threads)
         # numerical check against torch on a fixed input, so a bad export never silently changes results
         rng = np.random.default_rng(0)
         x = rng.random((2, 3, s, s), dtype=np.float32)
@@ -209,6 +231,11 @@ class LocalRunner(Runner):
         op = self._ort_seg.run(None, {"x": x})
         (os_,) = self._ort_score.run(None, {"x": p})
         same = all(np.allclose(o, t.numpy(), atol=1e-3) for o, t in zip(op[:-1], tp[:-1]))
+        if self._ort_check is not None:
+            with torch.inference_mode():
+                tc = self.check_model(torch.from_numpy(p))
+            (oc,) = self._ort_check.run(None, {"x": p})
+            same = same and np.allclose(oc, tc.numpy(), atol=1e-3)
         if not (same and np.allclose(os_, ts.numpy(), atol=1e-3)):
             raise RuntimeError("exported ONNX model disagrees with torch")
 
@@ -256,6 +283,22 @@ class LocalRunner(Runner):
             x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
             return self.score_model(x).float().cpu().numpy().reshape(-1)
 
+    def check_patches(self, patches: np.ndarray) -> np.ndarray:
+        """The eye check's probability that an eye is at the centre of each (N, 50, 50, 3) uint8 patch."""
+        if self.check_model is None:
+            raise RuntimeError("this runner has no eye check")
+        if len(patches) == 0:
+            return np.zeros(0, np.float32)
+        if self._ort_check is not None:
+            (logit,) = self._ort_check.run(None, {"x": self._to_nchw(patches)})
+        else:
+            import torch
+
+            with torch.inference_mode():
+                x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
+                logit = self.check_model(x.div_(255.0)).float().cpu().numpy()
+        return (1.0 / (1.0 + np.exp(-np.asarray(logit, np.float64).reshape(-1)))).astype(np.float32)
+
     def infer(self, crops: np.ndarray) -> list[CropResult]:
         crops = np.asarray(crops)
         if crops.ndim != 4 or crops.shape[1:] != (ROI_SIZE, ROI_SIZE, 3) or crops.dtype != np.uint8:
@@ -284,12 +327,15 @@ class LocalRunner(Runner):
         raw = self.score_patches(eye_patches(crops[idx], eyes, self.patch_mode, self.patch_k))
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
-    def _decide(self, crops: np.ndarray) -> list:
-        labels, heat, log2len = self.segment(crops)
+    def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:
+        labels, heat, log2len = maps if maps is not None else self.segment(crops)
         return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(crops))]
 
-    def _infer_keypoint(self, crops: np.ndarray) -> list[CropResult]:
-        decisions = self._decide(crops)
+    def locate(self, crops: np.ndarray, maps: tuple | None = None) -> list:
+        """The localiser's decision per 256-px crop (keypoint U-Net, zoom pass on unsure crops), before the eye check
+        and the regressor: :class:`mgs_core.localise.EyeDecision` each. ``maps``: this runner's :meth:`segment`
+        output for ``crops`` when the caller already has it."""
+        decisions = self._decide(crops, maps)
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
         if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
             tiles, origins = zoom_tiles(crops[unsure], self.zoom)
@@ -298,14 +344,32 @@ class LocalRunner(Runner):
             for k, i in enumerate(unsure):
                 decisions[i] = refine_with_tiles(decisions[i], tile_decisions[k * n : (k + 1) * n], origins, ROI_SIZE,
                                                  self.keypoint_rules)
+        return decisions
+
+    def _checked(self, crops: np.ndarray, decisions: list) -> dict[int, float]:
+        """Eye-check probability of every located (``scored``) eye; empty without an eye check."""
         seen = [i for i, d in enumerate(decisions) if d.status == SCORED]
+        if self.check_model is None or not seen:
+            return {}
+        eyes = [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length) for i in seen]
+        prob = self.check_patches(eye_patches(crops[seen], eyes, "scaled", self.check_model.patch_k))
+        return {i: float(prob[k]) for k, i in enumerate(seen)}
+
+    def _infer_keypoint(self, crops: np.ndarray) -> list[CropResult]:
+        decisions = self.locate(crops)
+        checked = self._checked(crops, decisions)
+        rejected = {i for i, p in checked.items() if p < self.check_model.threshold}
+        seen = [i for i, d in enumerate(decisions) if d.status == SCORED and i not in rejected]
         scores = self._scores(crops, seen, [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length)
                                             for i in seen])
         out = []
         for i, d in enumerate(decisions):
             p = d.peak
-            if d.status == SCORED:
-                out.append(CropResult(True, p.x, p.y, scores[i], p.confidence, 0, SCORED, p.length, d.scorability))
+            if i in rejected:  # located, but the eye check sees no eye there: hidden (its probability as scorability)
+                out.append(CropResult(False, None, None, None, p.confidence, 0, EYE_HIDDEN, None, checked[i]))
+            elif d.status == SCORED:
+                out.append(CropResult(True, p.x, p.y, scores[i], p.confidence, 0, SCORED, p.length,
+                                      min(d.scorability, checked.get(i, 1.0))))
             elif p is not None and d.status != EYE_HIDDEN:  # too_small: where the eye is, but no score
                 out.append(CropResult(False, p.x, p.y, None, p.confidence, 0, d.status, p.length, d.scorability))
             else:
