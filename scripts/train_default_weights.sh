@@ -6,12 +6,13 @@
 # image is used. Seeds 1000-1999 (sample data) and the test seeds are never used for training.
 #   U-Net training crops      : seed 600001 (4000)
 #   regressor training crops  : seed 600001 + seed 600003 (6000 more)
+#   eye-check training crops  : seed 600001 + seed 600005 (3000, the final renderer look)
 #   validation crops          : seed 600002 (300; U-Net progress and the decision thresholds)
 #   held-out test set         : seed 909091 (800 crops, only used by the final evaluation)
 #   U-Net seed 11, regressor seed 21, cross-validation seed 0
 # Usage: scripts/train_default_weights.sh [WORK_DIR]   (default runs/v2; about 1.5 h on 2 quiet CPU cores)
 # Environment: SEG_EPOCHS (24), SEG_LIMIT (4000), SCORE_EPOCHS (100), KS ("1 1.25 1.5 2 2.5"), THREADS (2),
-#              DEST (mgs_core/weights), STAGES ("data seg k cv score eval release": run a subset, e.g. "k cv")
+#              DEST (mgs_core/weights), STAGES ("data seg k cv score check eval release": a subset, e.g. "k cv")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -23,11 +24,12 @@ SEG_EPOCHS=${SEG_EPOCHS:-24}
 SEG_LIMIT=${SEG_LIMIT:-4000}
 SCORE_EPOCHS=${SCORE_EPOCHS:-100}
 KS=${KS:-"1 1.25 1.5 2 2.5"}
-STAGES=${STAGES:-"data seg k cv score eval release"}
+STAGES=${STAGES:-"data seg k cv score check eval release"}
 export OMP_WAIT_POLICY=PASSIVE
 mgs() { "$PY" -m mgs_core.cli "$@"; }
 stage() { [[ " $STAGES " == *" $1 "* ]]; }
 NOTE="synthetic renderer data only (mgs synth dataset --seed 600001, renderer v2), never real mice"
+NOTE_CHECK="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600005, renderer v2), never real mice"
 NOTE_SCORE="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600003, renderer v2), never real mice"
 mkdir -p "$WORK"
 
@@ -35,6 +37,7 @@ if stage data; then
   [ -f "$DATA/train/labels.csv" ]  || mgs synth dataset --out "$DATA/train" --n 4000 --seed 600001 --workers 2
   [ -f "$DATA/val/labels.csv" ]    || mgs synth dataset --out "$DATA/val" --n 300 --seed 600002 --workers 2
   [ -f "$DATA/train2/labels.csv" ] || mgs synth dataset --out "$DATA/train2" --n 6000 --seed 600003 --workers 2
+  [ -f "$DATA/train3/labels.csv" ] || mgs synth dataset --out "$DATA/train3" --n 3000 --seed 600005 --workers 2
   [ -f "$DATA/test/labels.csv" ]   || mgs synth dataset --out "$DATA/test" --n 800 --seed 909091 --workers 2
   # the regressor's training set: both folders through one labels.csv (paths relative to it)
   mkdir -p "$DATA/train_all"
@@ -95,19 +98,30 @@ if stage score; then
       --patch fixed --seed 21 --threads "$THREADS" --note "$NOTE"
 fi
 
+# 4b. the eye check: a patch CNN trained on the U-Net's own false eyes (hidden heads, no mouse, side peaks), its
+#     threshold chosen on the validation crops to keep 99.5% of the correctly located eyes
+if stage check; then
+  mgs train eyecheck --data "$DATA/train" --data "$DATA/train3" --val "$DATA/val" --seg "$WORK/seg.pt" \
+      --out "$WORK/check.pt" --epochs 30 --seed 31 --threads "$THREADS" --note "$NOTE_CHECK"
+fi
+
 # 5. full pipeline on the held-out synthetic test set (the localiser finds the eye; a far-away eye is a miss),
 #    and frames with no mouse at all
 if stage eval; then
-  mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score.pt" --json "$WORK/eval_test.json" \
-      --predictions "$WORK/eval_test_predictions.csv"
-  mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score_fixed.pt" \
+  mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score.pt" --check "$WORK/check.pt" \
+      --json "$WORK/eval_test.json" --predictions "$WORK/eval_test_predictions.csv"
+  mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score.pt" --check none \
+      --json "$WORK/eval_test_nocheck.json"
+  mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score_fixed.pt" --check "$WORK/check.pt" \
       --json "$WORK/eval_test_fixed.json"
-  mgs evaluate --nomouse 600 --seg "$WORK/seg.pt" --score "$WORK/score.pt" --json "$WORK/eval_nomouse.json"
+  mgs evaluate --nomouse 600 --seg "$WORK/seg.pt" --score "$WORK/score.pt" --check "$WORK/check.pt" \
+      --json "$WORK/eval_nomouse.json"
 fi
 
 # 6. ship: copy into the package with the held-out metrics and the synthetic-only statement in the cards
 if stage release; then
-  mgs train release --seg "$WORK/seg.pt" --score "$WORK/score.pt" --eval "$WORK/eval_test.json" \
+  mgs train release --seg "$WORK/seg.pt" --score "$WORK/score.pt" --check "$WORK/check.pt" \
+      --eval "$WORK/eval_test.json" \
       --cv "$WORK/cv_paper_fixed.json" --cv "$WORK/cv_paper_scaled.json" \
       $(for K in $KS; do echo --cv "$WORK/cv_k$K.json"; done) \
       --test-set "mgs synth dataset --n 800 --seed 909091 (renderer v2, never used in training)" --dest "$DEST"

@@ -103,6 +103,7 @@ def register(subparsers) -> None:
     rel.add_argument("--eval", required=True, help="JSON from `mgs evaluate --data TEST --json ...`")
     rel.add_argument("--cv", action="append", default=[], help="JSON(s) from `mgs evaluate --folds K` (repeatable)")
     rel.add_argument("--test-set", default="", help="how the held-out set was made (e.g. the synth command)")
+    rel.add_argument("--check", help="eye-check checkpoint the evaluation ran with (shipped as DEST/check.pt)")
     rel.add_argument("--dest", required=True, help="destination folder, e.g. mgs_core/weights")
     rel.set_defaults(func=run_release)
     p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
@@ -229,7 +230,8 @@ def run_eyecheck(args: argparse.Namespace) -> int:
     model, history = train_eyecheck(train, cfg, progress=print_progress)
     choice = choose_threshold(model, val, args.keep)
     card = {"name": "eye check (patch CNN)",
-            **provenance(args.seed, ",".join(args.data), len(train), args.note, command_line(args, ("train", "eyecheck"))),
+            **provenance(args.seed, ",".join(args.data), len(train), args.note,
+                         command_line(args, ("train", "eyecheck"))),
             "mined_with": runner.seg_card.get("name", "U-Net") + f" ({runner.seg_card.get('sha256', '')[:12]})",
             "validation_data": args.val}
     save_eyecheck(model, args.out, choice, cfg, train, history, card)
@@ -242,6 +244,7 @@ def run_eyecheck(args: argparse.Namespace) -> int:
 def run_release(args: argparse.Namespace) -> int:
     from mgs_core.train.release import release_weights
 
-    seg, score = release_weights(args.seg, args.score, args.eval, args.dest, args.cv, args.test_set)
-    print(f"wrote {seg} and {score} (+ cards)")
+    seg, score = release_weights(args.seg, args.score, args.eval, args.dest, args.cv, args.test_set,
+                                 check=args.check)
+    print(f"wrote {seg} and {score}" + (" and the eye check" if args.check else "") + " (+ cards)")
     return 0

@@ -46,8 +46,11 @@ def localisation_summary(metrics: dict) -> dict:
 
 
 def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, dest: str | Path,
-                    cv_jsons: list[str | Path] = (), test_set: str = "", extra: dict | None = None) -> tuple[Path, Path]:
-    """Write ``dest/seg.pt`` and ``dest/score.pt`` (+ cards) with the held-out metrics from ``eval_json``."""
+                    cv_jsons: list[str | Path] = (), test_set: str = "", extra: dict | None = None,
+                    check: str | Path | None = None) -> tuple[Path, Path]:
+    """Write ``dest/seg.pt`` and ``dest/score.pt`` (+ cards) with the held-out metrics from ``eval_json``; with
+    ``check``, also ``dest/check.pt`` (the eye check the evaluation ran with). Without it an old ``dest/check.pt``
+    is removed, so the shipped set is always the evaluated one."""
     metrics = json.loads(Path(eval_json).read_text())
     cvs = [json.loads(Path(p).read_text()) for p in cv_jsons]
     dest = Path(dest)
@@ -71,4 +74,14 @@ def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, d
                                            "pearson_r")}
                     | {"baseline_mae": c.get("baseline", {}).get("mae")} for c in cvs]
         out.append(save_checkpoint(model, dest / name, card))
+    if check is not None:
+        check_model, check_card = load_checkpoint(check, kind="eyecheck")
+        card = {k: v for k, v in check_card.items() if k not in ("path", "sha256", "kind", "model_args", "parameters")}
+        card.update(common)
+        card["held_out_metrics"] = {"note": "full pipeline with this eye check (the U-Net card has the figures)",
+                                    **localisation_summary(metrics)}
+        save_checkpoint(check_model, dest / "check.pt", card)
+    else:
+        for suffix in (".pt", ".card.json", ".card.md"):
+            (dest / f"check{suffix}").unlink(missing_ok=True)
     return out[0], out[1]
