@@ -69,6 +69,9 @@ def register(subparsers) -> None:
                         "or the --init model's mode)")
     r.add_argument("--patch-k", type=float, help="window side in eye lengths for --patch scaled (default 2.5)")
     r.add_argument("--init", help="fine-tune from 'default' (the shipped regressor) or a regressor checkpoint")
+    r.add_argument("--flip", action="store_true",
+                   help="also mirror half the training patches; the model then averages a patch and its mirror at "
+                        "inference (not in the paper)")
     r.add_argument("--lengths-from", default="default",
                    help="keypoint U-Net ('default' or a checkpoint) that estimates eye lengths for rows without an "
                         "eye_length (scaled patches only); 'none' to refuse such rows")
@@ -173,6 +176,10 @@ def run_score(args: argparse.Namespace) -> int:
         raise InputError(f"--patch-k must lie in [0.5, 8], got {k:g}")
     cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
                         threads=args.threads, patch=patch, patch_k=k)
+    if args.flip:
+        from dataclasses import replace
+
+        cfg = replace(cfg, aug=replace(cfg.aug, flip=True))
     if cfg.epochs < 1 or cfg.batch < 2:
         raise InputError("--epochs must be at least 1 and --batch at least 2")
     ds = _load(args.data)

@@ -5,7 +5,8 @@ Flatten, Dense 120, BatchNorm1d + ReLU, Dropout 0.25, Dense 84, BatchNorm1d + Re
 Input: float32 N x 3 x 50 x 50 in [0, 1]; normalisation happens inside. Output: N scores (not clamped; callers clamp
 to [0, 9] for display). ``head_classes`` > 0 swaps the last layer for a classification head (CIFAR-10 pretraining).
 
-``patch`` records how the network's 50 x 50 input is cut (it changes no layer; the checkpoint carries it so inference
+``flip_tta`` (trained with mirrored patches): inference averages the outputs for the patch and its mirror image
+(runners do it; ``forward`` is one pass). ``patch`` records how the network's 50 x 50 input is cut (it changes no layer; the checkpoint carries it so inference
 cuts patches exactly as training did): ``"fixed"`` = the paper's 50 x 50 window of the 256-px crop at the eye centre;
 ``"scaled"`` = a window of ``patch_k`` x the eye length, resized to 50 x 50 (:mod:`mgs_core.patches`).
 """
@@ -21,15 +22,18 @@ class OrbitalNet(nn.Module):
     kind = "orbital"
 
     def __init__(self, in_channels: int = 3, dropout: float = 0.25, head_classes: int = 0, patch: str = "fixed",
-                 patch_k: float = 2.5):
+                 patch_k: float = 2.5, flip_tta: bool = False):
         super().__init__()
         if patch not in ("fixed", "scaled"):
             raise ValueError(f"patch must be 'fixed' or 'scaled', got {patch!r}")
         self.model_args = {"in_channels": in_channels, "dropout": dropout, "head_classes": head_classes}
         if patch != "fixed":
             self.model_args.update(patch=patch, patch_k=float(patch_k))
+        if flip_tta:
+            self.model_args["flip_tta"] = True
         self.patch = patch
         self.patch_k = float(patch_k)
+        self.flip_tta = bool(flip_tta)
         self.register_buffer("mean", torch.tensor([0.5, 0.5, 0.5][:in_channels]).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25][:in_channels]).view(1, -1, 1, 1))
         self.features = nn.Sequential(

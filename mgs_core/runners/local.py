@@ -274,14 +274,19 @@ class LocalRunner(Runner):
         """Raw (unclamped) regressor output for (N, 50, 50, 3) uint8 patches."""
         if len(patches) == 0:
             return np.zeros(0, np.float32)
+        n = len(patches)
+        if getattr(self.score_model, "flip_tta", False):  # trained on mirrored patches: average both views
+            patches = np.concatenate([patches, patches[:, :, ::-1]])
         if self.backend == "onnx":
             (out,) = self._ort_score.run(None, {"x": self._to_nchw(patches)})
-            return out.reshape(-1)
-        import torch
+        else:
+            import torch
 
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
-            return self.score_model(x).float().cpu().numpy().reshape(-1)
+            with torch.inference_mode():
+                x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
+                out = self.score_model(x.div_(255.0)).float().cpu().numpy()
+        out = np.asarray(out, np.float32).reshape(-1)
+        return out if len(out) == n else 0.5 * (out[:n] + out[n:])
 
     def check_patches(self, patches: np.ndarray) -> np.ndarray:
         """The eye check's probability that an eye is at the centre of each (N, 50, 50, 3) uint8 patch."""

@@ -28,6 +28,7 @@ class PatchAug:
     jitter_sd: float = 0.0  # extra Gaussian shift (px) that imitates the segmentation's localisation error
     photometric: bool = False  # colour/contrast/blur/noise/greyscale jitter (not in the paper)
     scale_sd: float = 0.0  # log2 scale jitter about the eye (scaled patches: imitates the eye-length estimate's error)
+    flip: bool = False  # mirror half the patches left-right (a mouse faces either way; not in the paper)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def augment_patch(crop: np.ndarray, x: float, y: float, rng: np.random.Generator
     angle, shift = random_patch_params(rng, aug)
     scale = float(2.0 ** rng.normal(0.0, aug.scale_sd)) if aug.scale_sd > 0 else 1.0
     patch = eye_patch(crop, x, y, angle, shift, scale=scale)
+    if aug.flip and rng.random() < 0.5:
+        patch = np.ascontiguousarray(patch[:, ::-1])
     return photometric(patch, rng) if aug.photometric else patch
 
 

@@ -126,11 +126,11 @@ def train_score(source: PatchSource, out: str | Path | None = None, config: Scor
             raise CheckpointError(f"{pcard.get('path')}: the parent regressor uses {pmodel.patch} patches"
                                   f"{' (k=%g)' % pmodel.patch_k if pmodel.patch == 'scaled' else ''}; "
                                   f"fine-tune it with the same patches")
-        model = OrbitalNet(**pmodel.model_args)
+        model = OrbitalNet(**{**pmodel.model_args, **({"flip_tta": True} if config.aug.flip else {})})
         model.load_state_dict(pmodel.state_dict())
         parent = parent_entry(pcard)
     else:
-        model = OrbitalNet(patch=config.patch, patch_k=config.patch_k)
+        model = OrbitalNet(patch=config.patch, patch_k=config.patch_k, flip_tta=config.aug.flip)
     if init_features:
         model.load_state_dict(init_features, strict=False)
     if config.optimizer == "adam":

@@ -94,3 +94,19 @@ def test_onnx_backend_matches_torch(tmp_path, monkeypatch):
     patches = crops[:, :50, :50]
     np.testing.assert_allclose(onnx.score_patches(patches), ref.score_patches(patches), atol=1e-3)
     assert list((tmp_path / "onnx").glob("*.onnx"))
+
+
+def test_flip_tta_averages_a_patch_and_its_mirror(tmp_path):
+    torch.manual_seed(0)
+    score = OrbitalNet(patch="scaled", patch_k=1.5, flip_tta=True).eval()
+    assert score.model_args["flip_tta"] is True
+    r = LocalRunner(UNet(widths=(4, 8), input_size=64, keypoint=True), score, backend="torch")
+    patches = np.random.default_rng(0).integers(0, 255, (3, 50, 50, 3), dtype=np.uint8)
+    with torch.inference_mode():
+        x = torch.from_numpy(patches).permute(0, 3, 1, 2).float() / 255.0
+        want = 0.5 * (score(x) + score(torch.flip(x, dims=[3])))
+    assert np.allclose(r.score_patches(patches), want.numpy(), atol=1e-5)
+    path = save_checkpoint(score, tmp_path / "score.pt")
+    from mgs_core.models import load_checkpoint
+
+    assert load_checkpoint(path, kind="orbital")[0].flip_tta is True
