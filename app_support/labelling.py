@@ -69,9 +69,9 @@ class Outcome:
 def handle_event(ls: LabelSet, rater: str, index: int, event: dict, may_label: bool = True) -> Outcome:
     """Apply one component event to the label set (labels are saved as given). Pure: no streamlit. With
     ``may_label`` False (a viewer: see :func:`labelling_allowed`) nothing is saved or undone."""
-    n = len(ls)
     if not may_label and event.get("kind") in ("score", "noeye", "undo"):
         return Outcome(index, error="not allowed: labelling frames needs the operator role")
+    n = len(ls)
     kind = event.get("kind")
     item = str(event.get("item") or "")
     if kind in ("score", "noeye") and item != ls.items[index].name:
