@@ -7,7 +7,6 @@ import streamlit as st
 from app_support import auth, sidebar
 
 st.set_page_config(page_title="MGS Live", page_icon=":material/visibility:", layout="wide")
-auth.gate()  # loopback mode, or a signed-in user in shared mode; otherwise only the sign-in form (docs/security.md)
 
 PAGES = [
     st.Page("pages/0_Home.py", title="Home", icon=":material/home:", default=True),
@@ -20,6 +19,8 @@ PAGES = [
     st.Page("pages/7_Agreement.py", title="Agreement", icon=":material/balance:", url_path="agreement"),
 ]
 
+# loopback mode, or a signed-in user in shared mode; otherwise only the sign-in form (docs/security.md)
+auth.gate()
 if auth.role()[1] == auth.ADMIN:
     PAGES.append(st.Page("pages/8_Audit.py", title="Audit trail", icon=":material/policy:", url_path="audit"))
 page = st.navigation(PAGES)

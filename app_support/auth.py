@@ -56,7 +56,7 @@ def shared() -> bool:
 
 def _client() -> str:
     try:
-        return str(st.context.ip_address or "unknown")
+        return str(st.context.ip_address or "this computer")  # None = a loopback connection
     except Exception:  # noqa: BLE001 - no request context (AppTest)
         return "local"
 
@@ -113,6 +113,13 @@ def sign_in(cfg: AccessConfig, name: str, password: str, client: str, now: float
     return ""
 
 
+def _only(page, title: str, url_path: str) -> None:
+    """Serve ``page`` alone: no other page is registered, so a page's own address (a bookmarked /batch) gets
+    Streamlit's "page not found" note and then this page."""
+    st.navigation([st.Page(page, title=title, url_path=url_path, default=True)], position="hidden").run()
+    st.stop()
+
+
 def _refuse(message: str) -> None:
     def page():
         st.title("MGS Live is not available")
@@ -120,8 +127,7 @@ def _refuse(message: str) -> None:
         st.markdown("See docs/security.md: `./run app` serves this computer only; `./run app --lan` needs "
                     "accounts (`.venv/bin/mgs users add NAME --role admin`).")
 
-    st.navigation([st.Page(page, title="Not available", url_path="unavailable")], position="hidden").run()
-    st.stop()
+    _only(page, "Not available", "unavailable")
 
 
 def _signin_page(cfg: AccessConfig) -> None:
@@ -143,8 +149,7 @@ def _signin_page(cfg: AccessConfig) -> None:
         st.caption("Accounts are made by the administrator on the server (`mgs users add`). The session ends after "
                    f"{cfg.idle_minutes:g} minutes without activity.")
 
-    st.navigation([st.Page(page, title="Sign in", url_path="signin")], position="hidden").run()
-    st.stop()
+    _only(page, "Sign in", "signin")
 
 
 def gate() -> None:
