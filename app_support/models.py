@@ -32,8 +32,8 @@ def model_choice() -> dict:
 
 def set_model(seg: str | Path | None, score: str | Path | None, label: str) -> None:
     if seg or score:  # making another model the active one is an admin's decision (and is audited)
-        audit_trail.record("model.activate", label, user=auth.require(ADMIN, "activate a model"), seg=seg and str(seg),
-                           score=score and str(score))
+        auth.require(ADMIN, "activate a model")
+        audit_trail.record("model.activate", label, seg=seg and str(seg), score=score and str(score))
     choice = dict(model_choice())
     choice.update(seg=str(seg) if seg else None, score=str(score) if score else None, label=label)
     st.session_state[_KEY] = choice
