@@ -4,7 +4,7 @@ Start it with ``./run app`` (or ``streamlit run app.py``).
 """
 import streamlit as st
 
-from app_support import sidebar
+from app_support import auth, sidebar
 
 st.set_page_config(page_title="MGS Live", page_icon=":material/visibility:", layout="wide")
 
@@ -19,7 +19,12 @@ PAGES = [
     st.Page("pages/7_Agreement.py", title="Agreement", icon=":material/balance:", url_path="agreement"),
 ]
 
+# loopback mode, or a signed-in user in shared mode; otherwise only the sign-in form (docs/security.md)
+auth.gate()
+if auth.role()[1] == auth.ADMIN:
+    PAGES.append(st.Page("pages/8_Audit.py", title="Audit trail", icon=":material/policy:", url_path="audit"))
 page = st.navigation(PAGES)
 st.sidebar.title("MGS Live")
+auth.sidebar_account()
 sidebar.render()
 page.run()

@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app_support import audit_trail, identity
 from mgs_core.analysis.raters import AgreementReport
 
 
@@ -45,9 +46,11 @@ def run(ls, raters: list[str], out_root: Path, runner=None, model_label: str = "
     srcs = ", ".join(s["video"] for s in ls.meta.get("sources", []))
     left = "; ".join(f"{n} left out: {why}" for why, n in files.left_out.items())
     data = f"label set {ls.name} ({len(ls)} frames from {srcs}); {files.n_items} compared" + (f" ({left})" if left else "")
+    data += f"; report made by {identity.current_user()}"
     write_agreement_report(rep, folder, "key.csv", [p.name for p in files.raters], model=model, data=data)
     cmd = (f"mgs agree key.csv {' '.join(p.name for p in files.raters)} --scale {files.scale} --cuts {cuts} "
            "--out report")
+    audit_trail.record("report.agreement", folder.name, set=ls.name, raters=",".join(raters))
     return AgreementRun(rep, folder, files, model, data, cmd)
 
 

@@ -71,11 +71,14 @@ def cancel(labels_root: Path, job_id: str) -> None:
 def start(labels_root: Path, ls, rater: str, parent: tuple[str, str], parent_label: str, epochs_seg: int,
           epochs_score: int, folds: int) -> str:
     """Export ``rater``'s labels of ``ls`` and start fine-tuning from ``parent`` in a background process; returns
-    the job id. The dataset is checked first, so a set too small for k-fold CV is refused here with one message."""
+    the job id. The dataset is checked first, so a set too small for k-fold CV is refused here with one message.
+    Needs the admin role; the job waits for the server's one training slot (its status says so while it waits)."""
+    from app_support import audit_trail, auth, limits
     from mgs_core.io.dataset import load_dataset
     from mgs_core.labels.exchange import export_dataset
     from mgs_core.train.finetune import check_dataset
 
+    user = auth.require(auth.ADMIN, "fine-tune the networks")
     job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1000000:06d}"
     folder = jobs_root(labels_root) / job_id
     folder.mkdir(parents=True)
@@ -89,13 +92,14 @@ def start(labels_root: Path, ls, rater: str, parent: tuple[str, str], parent_lab
     cmd = [sys.executable, "-m", "mgs_core.cli", "label", "finetune", str(data), "--out", str(folder / "model"),
            "--init", f"{parent[0]},{parent[1]}", "--epochs-seg", str(epochs_seg), "--epochs-score",
            str(epochs_score), "--folds", str(folds), "--status", str(folder / "status.json"), "--cancel-file",
-           str(folder / "cancel")]
+           str(folder / "cancel"), "--user", user, "--slots", str(limits.slots_root())]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
     with open(folder / "log.txt", "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-    meta = {"id": job_id, "pid": proc.pid, "set": ls.name, "rater": rater, "parent": parent_label,
+    meta = {"id": job_id, "pid": proc.pid, "user": user, "set": ls.name, "rater": rater, "parent": parent_label,
             "epochs_seg": epochs_seg, "epochs_score": epochs_score, "folds": folds, "started": time.time(),
             "command": cmd}
     (folder / "job.json").write_text(json.dumps(meta, indent=1))
+    audit_trail.record("train.finetune", job_id, set=ls.name, rater=rater, parent=parent_label)
     return job_id

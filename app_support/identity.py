@@ -4,18 +4,12 @@ Every run, label set, trained model and report records :func:`current_user` in i
 """
 from __future__ import annotations
 
-import getpass
-
 import streamlit as st
 
-SESSION_KEY = "mgs_user"
+from mgs_core.access.who import os_user
 
-
-def os_user() -> str:
-    try:
-        return getpass.getuser() or "unknown"
-    except Exception:  # no passwd entry (containers)
-        return "unknown"
+SESSION_KEY = "mgs_user"  # set by app_support.auth at sign-in
+__all__ = ["SESSION_KEY", "current_user", "os_user"]
 
 
 def current_user() -> str:

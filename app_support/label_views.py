@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support import labelling, state
+from app_support import audit_trail, auth, labelling, state
 from mgs_core.analysis.scale import SCALE_0_9, SCALE_MGS012
 from mgs_core.errors import MGSError
 
@@ -84,7 +84,8 @@ def labelling_view(ls, rater: str, blind: bool) -> None:
     ev = st.session_state.get(labelling.COMPONENT_KEY)
     if ev and ev.get("nonce") and ev["nonce"] != st.session_state.get("lab_nonce"):
         st.session_state["lab_nonce"] = ev["nonce"]
-        out = labelling.handle_event(ls, rater, min(int(st.session_state[idx_key]), n - 1), ev)
+        out = labelling.handle_event(ls, rater, min(int(st.session_state[idx_key]), n - 1), ev,
+                                     labelling.labelling_allowed())
         st.session_state[idx_key] = out.index
         st.session_state[_msg_key(ls, rater)] = {"error": out.error, "message": out.message}
         rf = ls.rater(rater)
@@ -133,6 +134,7 @@ def dataset_view(ls, rater: str | None) -> None:
             try:
                 path = export_zip(ls, rater, state.work_dir("exports") / f"{ls.name}_{rater.replace(' ', '_')}.zip")
                 state.put("lab_zip_path", str(path))
+                audit_trail.record("labels.export", ls.name, rater=rater)
             except MGSError as exc:
                 st.error(str(exc))
         zp = state.get("lab_zip_path")
@@ -145,7 +147,9 @@ def dataset_view(ls, rater: str | None) -> None:
     who = st.text_input("Rater name for these labels (empty: the ZIP's rater column)", key="lab_import_rater")
     if st.button("Import", key="lab_import", disabled=up is None):
         try:
+            auth.require(auth.OPERATOR, "import labels")
             res = import_labels(ls, state.save_upload(up, "uploads"), who.strip() or None)
+            audit_trail.record("labels.import", ls.name, rater=res.rater, labels=res.n_labels)
             st.success(f"{res.n_labels} labels imported as rater {res.rater} ({res.scale}).")
         except MGSError as exc:
             st.error(str(exc))

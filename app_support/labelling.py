@@ -66,8 +66,11 @@ class Outcome:
     error: str = ""  # what was wrong (nothing was saved)
 
 
-def handle_event(ls: LabelSet, rater: str, index: int, event: dict) -> Outcome:
-    """Apply one component event to the label set (labels are saved as given). Pure: no streamlit."""
+def handle_event(ls: LabelSet, rater: str, index: int, event: dict, may_label: bool = True) -> Outcome:
+    """Apply one component event to the label set (labels are saved as given). Pure: no streamlit. With
+    ``may_label`` False (a viewer: see :func:`labelling_allowed`) nothing is saved or undone."""
+    if not may_label and event.get("kind") in ("score", "noeye", "undo"):
+        return Outcome(index, error="not allowed: labelling frames needs the operator role")
     n = len(ls)
     kind = event.get("kind")
     item = str(event.get("item") or "")
@@ -100,6 +103,15 @@ def handle_event(ls: LabelSet, rater: str, index: int, event: dict) -> Outcome:
         return Outcome(index, error=str(exc))
     nxt = ls.next_unlabelled(rater, (index + 1) % n)
     return Outcome(index if nxt is None else nxt, f"saved {item}")
+
+
+def labelling_allowed() -> bool:
+    """May this session's user give labels (operator or admin)?"""
+    from app_support import auth
+    from mgs_core.access.roles import allows
+
+    _, role = auth.role()
+    return bool(role) and allows(role, auth.OPERATOR)
 
 
 def url_state() -> tuple[str | None, str | None, bool]:
@@ -142,7 +154,12 @@ def create_set(name: str, inputs, runner, n: int, min_gap_s: float, weight: floa
     from mgs_core.labels.pick import create_label_set
     from mgs_core.labels.store import check_set_name
 
+    from app_support import audit_trail, auth
+
+    user = auth.require(auth.OPERATOR, "choose frames to label")
     if any(i is None for i in inputs):
         raise InputError("one of the chosen videos cannot be used (see the note under it)")
-    return create_label_set(labels_root() / check_set_name(name), inputs, runner, n, min_gap_s, weight,
-                            progress=progress)
+    ls = create_label_set(labels_root() / check_set_name(name), inputs, runner, n, min_gap_s, weight,
+                          progress=progress, user=user)
+    audit_trail.record("labels.create", ls.name, frames=len(ls))
+    return ls

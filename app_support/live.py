@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from app_support import paths, state
+from app_support import audit_trail, identity, paths, state
 from app_support.live_worker import CameraWorker, FileWorker, LiveSnapshot, LiveWorker
 from mgs_core.draw import NO_EYE, draw_results, score_colour
 from mgs_core.geometry import crop_roi
@@ -59,7 +59,7 @@ def _provenance(runner) -> dict:
     return {"runner": {"backend": info.backend, "device": info.device, "address": info.address,
                        "roi_size": info.roi_size},
             "models": {"segmentation": info.seg_model, "score": info.score_model},
-            "code": code_version(), "session": state.session_id()}
+            "code": code_version(), "session": state.session_id(), "user": identity.current_user()}
 
 
 def series_root() -> Path:
@@ -97,6 +97,7 @@ def start_file(runner, path, roiset: RoiSet | None, roi_file, speed: float | Non
     prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None}
     worker = FileWorker(runner, path, roiset, _series_dir(path.stem), prov, speed=speed, loop=loop,
                         start_s=start_s, alive=session_alive(), grace_s=GRACE_S)
+    audit_trail.record("live.start", Path(path).name, source="file")
     return _install(worker)
 
 
@@ -104,6 +105,7 @@ def start_camera(runner, roiset: RoiSet | None, roi_file) -> CameraWorker:
     prov = _provenance(runner)
     prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None}
     worker = CameraWorker(runner, roiset, _series_dir("camera"), prov, alive=session_alive(), grace_s=GRACE_S)
+    audit_trail.record("live.start", "camera", source="camera")
     return _install(worker)
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_support import audit_trail, auth
+from mgs_core.access.roles import ADMIN, OPERATOR
 from mgs_core.errors import MGSError
 
 _KEY = "mgs_model"
@@ -29,6 +31,9 @@ def model_choice() -> dict:
 
 
 def set_model(seg: str | Path | None, score: str | Path | None, label: str) -> None:
+    if seg or score:  # making another model the active one is an admin's decision (and is audited)
+        auth.require(ADMIN, "activate a model")
+        audit_trail.record("model.activate", label, seg=seg and str(seg), score=score and str(score))
     choice = dict(model_choice())
     choice.update(seg=str(seg) if seg else None, score=str(score) if score else None, label=label)
     st.session_state[_KEY] = choice
@@ -36,7 +41,7 @@ def set_model(seg: str | Path | None, score: str | Path | None, label: str) -> N
 
 def set_server(address: str | None) -> None:
     choice = dict(model_choice())
-    choice["server"] = address.strip() if address and address.strip() else None
+    choice["server"] = auth.check_server(address.strip()) if address and address.strip() else None
     st.session_state[_KEY] = choice
 
 
@@ -50,7 +55,9 @@ def _cached_local_runner(seg: str | None, score: str | None):
 
 
 def new_runner(choice: dict | None = None):
-    """A runner for the given (default: this session's) choice. Raises MGSError when it cannot be loaded."""
+    """A runner for the given (default: this session's) choice. Raises MGSError when it cannot be loaded, and
+    PermissionDenied for a viewer (scoring needs the operator role)."""
+    auth.require(OPERATOR, "score with the networks")
     choice = choice or model_choice()
     if choice.get("server"):
         from mgs_core.runners import load_runner

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import models
+from app_support import auth, models
 from mgs_core.models import default_weight_paths
 
 
@@ -44,11 +44,11 @@ def render() -> None:
                            index=1 if choice.get("server") else 0, key="sb_backend", horizontal=True,
                            help="Remote: an `mgs serve` process on a stronger machine (the paper's client-server split).")
         if backend == "Remote server":
-            address = st.text_input("Server address", value=choice.get("server") or "tcp://127.0.0.1:5555",
-                                    key="sb_server", help="The address printed by `mgs serve`.")
-            if address.strip() != (choice.get("server") or ""):
+            address = auth.server_input(choice.get("server"))  # shared mode: only the admin's list
+            if address and address.strip() != (choice.get("server") or ""):
                 models.set_server(address)
-            st.caption(f"Scoring sends ROI crops to `{address}`. Frames it cannot answer stay unscored.")
+            if address:
+                st.caption(f"Scoring sends ROI crops to `{address}`. Frames it cannot answer stay unscored.")
         elif choice.get("server"):
             models.set_server(None)
         st.divider()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_support import limits
 from app_support.paths import safe_filename, work_root
 from mgs_core.errors import InputError
 
@@ -34,7 +35,8 @@ def max_upload_mb() -> int:
 
 
 def upload_note() -> str:
-    return f"Uploads are limited to {max_upload_mb()} MB per file and stay private to this browser session."
+    return (f"Uploads are limited to {max_upload_mb()} MB per file and stay private to this browser session. "
+            + limits.workspace_note())
 
 
 def save_upload(uploaded, kind: str = "uploads") -> Path:
@@ -46,6 +48,7 @@ def save_upload(uploaded, kind: str = "uploads") -> Path:
         raise InputError(f"{uploaded.name} is {size / 2**20:.0f} MB; the limit is {max_upload_mb()} MB")
     if size == 0:
         raise InputError(f"{uploaded.name} is empty")
+    limits.check_workspace(size or 0)  # the work folder's quota, for every session together
     path = work_dir(kind) / safe_filename(uploaded.name)
     data = uploaded.getvalue()
     if not path.exists() or path.stat().st_size != len(data) or path.read_bytes() != data:

@@ -224,12 +224,12 @@ def annotate_video(input_path: str | Path, roiset: RoiSet, df: pd.DataFrame, out
 def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out_dir: str | Path, stride: int = 1,
                 annotate: bool = False, progress: Progress | None = None, max_frames: int | None = None,
                 chunk_frames: int = DEFAULT_CHUNK, roi_source: str | Path | None = None,
-                stem: str | None = None, stop_on_error: bool = True) -> ScoreSummary:
+                stem: str | None = None, stop_on_error: bool = True, user: str | None = None) -> ScoreSummary:
     """Score every ``stride``-th frame of a video (or an image) and write results + provenance (module docstring).
 
     When a frame cannot be scored (the remote server is gone after the runner's own retries) and ``stop_on_error``
     is set, the frames before it are saved and ServerError says to rerun to resume; otherwise the frame gets empty
-    rows and is counted in ``frames_failed``.
+    rows and is counted in ``frames_failed``. ``user`` (default: the OS user) is who ran it, for the provenance.
     """
     if stride < 1:
         raise InputError(f"--stride must be >= 1, got {stride}")
@@ -345,7 +345,8 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
                            frames_lost_decode=int((df["status"] == UNSCORED_DECODE).groupby(df["frame"]).any().sum())
                            if len(df) else 0,
                            decode_lost_ranges=tuple(tuple(r) for r in src.lost_ranges))
-    prov = provenance(summary, info, video_sha, input_path, roiset, roi_source, rinfo, stride, max_frames, started)
+    prov = provenance(summary, info, video_sha, input_path, roiset, roi_source, rinfo, stride, max_frames, started,
+                      user)
     try:
         publish_results(df, prov, out, stem)
     except OSError as exc:
@@ -355,9 +356,12 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
 
 
 def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_path: Path, roiset: RoiSet,
-               roi_source, rinfo, stride: int, max_frames: int | None, started: str) -> dict:
-    """The provenance record written beside the results (docs/formats.md)."""
+               roi_source, rinfo, stride: int, max_frames: int | None, started: str,
+               user: str | None = None) -> dict:
+    """The provenance record written beside the results (docs/formats.md); ``user`` defaults to the OS user."""
     import torch
+
+    from mgs_core.access.who import os_user
 
     return {
         "format": PROVENANCE_FORMAT,
@@ -377,6 +381,7 @@ def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_pat
         "code": code_version(),
         "environment": {"python": platform.python_version(), "torch": torch.__version__,
                         "numpy": np.__version__, "platform": platform.platform(), "cpus": os.cpu_count()},
+        "user": user or os_user(),
         "run": {"started_utc": started, "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "stride": stride, "max_frames": max_frames, "frames_scored": summary.frames_scored,
                 "frames_resumed": summary.frames_resumed, "frames_failed": summary.frames_failed,

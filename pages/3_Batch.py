@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, nwb_download, paths, pickers, roi_table, state
+from app_support import audit_trail, charts, identity, limits, models, nwb_download, paths, pickers, roi_table, state
 from mgs_core.errors import MGSError
 from mgs_core.io.results import load_scores
 from mgs_core.batch.inputs import build_tasks, discover_inputs
@@ -62,7 +62,7 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
                 _, roi_file = rois_for(video)
                 tasks += build_tasks(discover_inputs([video]), out_dir, ModelSpec(), rois_file=roi_file,
                                      stride=int(stride), max_frames=int(limit) or None, chunk_frames=50,
-                                     annotate=annotate)
+                                     annotate=annotate, user=identity.current_user())
             except MGSError as exc:
                 st.error(str(exc))
         bar = st.progress(0.0, text="starting…")
@@ -72,13 +72,15 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
             bar.progress(min(1.0, frac), text=s.line())
 
         try:
-            outcomes = run_batch(tasks, runner=runner, on_status=on_status) if tasks else []
+            with limits.slot(limits.scoring_slots(), f"batch scoring of {len(tasks)} inputs"):  # waits in the queue
+                outcomes = run_batch(tasks, runner=runner, on_status=on_status) if tasks else []
         finally:
             models.release(runner)
         if not outcomes:
             bar.empty()
         for o in outcomes:
             name = Path(o.input).name
+            audit_trail.record("score", name, state=o.state, frames=o.frames, results=o.csv or None)
             if o.state == FAILED:
                 st.error(f"{name}: {o.message}")
                 continue

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, live, models, nwb_download, paths, state
+from app_support import audit_trail, charts, identity, live, models, nwb_download, paths, state
 from mgs_core.analysis import ScaleConversion, Smoothing, analyze, load_results, prepare
 from mgs_core.io.series import list_series, load_series
 from mgs_core.analysis.report import write_analysis_report
@@ -62,8 +62,9 @@ if not files and not chosen_series:
                 demo = paths.data_dir() / "demo.mp4"
                 rf = demo.with_name("demo.rois.json")
                 score_video(demo, load_rois(rf) if rf.is_file() else None, runner, state.work_dir("batch"),
-                                      stride=5, roi_source=rf if rf.is_file() else None,
+                                      stride=5, roi_source=rf if rf.is_file() else None, user=identity.current_user(),
                                       progress=lambda n, t: bar.progress(min(1.0, n / max(t, 1)), text=f"{n} of {t} frames"))
+                audit_trail.record("score", demo.name, page="curves")
                 st.rerun()
             except MGSError as exc:
                 st.error(str(exc))
@@ -158,7 +159,9 @@ if st.button("Build the full report (PNG figure, Markdown, all tables)", key="cu
                             ("group_tests", out.tests)):
             table.to_csv(rep_dir / f"{name}.csv", index=False)
         write_analysis_report(out, rep_dir, float(bin_s), smoothing, float(threshold), ScaleConversion(),
-                              [f.name for f in files] + [series_labels[c].name for c in chosen_series])
+                              [f.name for f in files] + [series_labels[c].name for c in chosen_series],
+                              user=identity.current_user())
+    audit_trail.record("report.curves", ", ".join([f.name for f in files] + [str(c) for c in chosen_series]))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for p in sorted(rep_dir.iterdir()):

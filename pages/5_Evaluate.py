@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, datasets, models, paths, pickers, state
+from app_support import audit_trail, auth, charts, datasets, identity, limits, models, paths, pickers, state
 from mgs_core.errors import MGSError
 from mgs_core.io.dataset import load_dataset
 
@@ -157,11 +157,15 @@ if t2.button("Train the score network", key="tr_run", disabled=dataset is None):
 
     bar = st.progress(0.0, text="preparing patches…")
     try:
+        auth.require(auth.ADMIN, "train a model")
         src = patch_source(dataset.items)
         out = state.work_dir("models") / f"score_{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        card = {"name": f"score net retrained on {ds_dir.name}", "training_data": str(ds_dir.name)}
-        _, result = train_score(src, out, recipe_config("paper", epochs=int(tr_epochs)), card=card,
-                                progress=lambda e: bar.progress(e.epoch / e.epochs, text=e.line()))
+        card = {"name": f"score net retrained on {ds_dir.name}", "training_data": str(ds_dir.name),
+                "user": identity.current_user()}
+        with limits.slot(limits.training_slots(), f"training on {ds_dir.name}"):  # one training job at a time
+            _, result = train_score(src, out, recipe_config("paper", epochs=int(tr_epochs)), card=card,
+                                    progress=lambda e: bar.progress(e.epoch / e.epochs, text=e.line()))
+        audit_trail.record("train", str(result.path or out), data=ds_dir.name, epochs=int(tr_epochs))
         models.set_model(models.model_choice().get("seg"), result.path or out, f"retrained on {ds_dir.name}")
         st.success(f"Trained on {result.n_train} patches. It is now the active model (see the sidebar); evaluate it "
                    "above, or go back to the shipped weights from the sidebar.")

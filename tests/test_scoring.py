@@ -160,3 +160,13 @@ def test_server_failure_stops_keeps_scored_frames_and_resumes(video, tmp_path):
     assert s.frames_failed == 15 and s.frames_scored == 24
     df = load_scores(s.csv)
     assert df[df.frame >= 9]["score"].isna().all() and (df[df.frame >= 9]["eye_visible"] == 0).all()
+
+
+def test_provenance_names_who_scored(runner, video, tmp_path, monkeypatch):
+    from mgs_core.access import who
+
+    s = score_video(video, ROIS, runner, tmp_path / "a", max_frames=3, user="olly")
+    assert json.loads(s.provenance.read_text())["user"] == "olly"
+    monkeypatch.setattr(who, "os_user", lambda: "labtech")  # the CLI and loopback mode: the OS user
+    s = score_video(video, ROIS, runner, tmp_path / "b", max_frames=3)
+    assert json.loads(s.provenance.read_text())["user"] == "labtech"

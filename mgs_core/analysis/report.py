@@ -105,11 +105,16 @@ def _html_chart(bins: pd.DataFrame, path: Path) -> None:
 
 
 def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smoothing: Smoothing,
-                          threshold: float | None, scale: ScaleConversion, sources: list[str]) -> Path:
+                          threshold: float | None, scale: ScaleConversion, sources: list[str],
+                          user: str | None = None) -> Path:
+    """The analysis report (Markdown, figures) in ``out_dir``; ``user`` (default: the OS user) is who made it."""
+    from mgs_core.access.who import os_user
+
     out_dir = Path(out_dir)
     _plot_curves(out.frames, out.bins, out_dir / "curves.png")
     _html_chart(out.bins, out_dir / "curves.html")
     lines = ["# MGS Live score analysis", "", _stamp(), "", PROVENANCE, "",
+             f"- Made by: {user or os_user()}",
              f"- Results: {', '.join(sources)}",
              f"- Time bins: {bin_s:g} s; smoothing for the per-frame curves: {smoothing.label()} (over scored frames "
              "only; bins and summaries use the raw scores)",

@@ -98,7 +98,7 @@ def _key(path: Path, index: int) -> str:
 
 def build_tasks(found: list[FoundInput], out: Path, models: ModelSpec, rois_file: str | Path | None = None,
                 stride: int = 1, max_frames: int | None = None, chunk_frames: int = 250,
-                annotate: bool = False) -> list[ScoreTask]:
+                annotate: bool = False, user: str | None = None) -> list[ScoreTask]:
     """One task per input, after the checks that must hold before anything starts.
 
     Raises InputError when two inputs would write the same files, or when one ROI file is given for videos whose
@@ -133,7 +133,7 @@ def build_tasks(found: list[FoundInput], out: Path, models: ModelSpec, rois_file
             pass  # reported by the input's own task
         tasks.append(ScoreTask(key=_key(f.path, i), input=f.path, out_dir=out_dir, stem=f.path.stem, models=models,
                                rois_file=Path(rois_file) if rois_file else None, stride=stride, max_frames=max_frames,
-                               chunk_frames=chunk_frames, annotate=annotate, expected_frames=total))
+                               chunk_frames=chunk_frames, annotate=annotate, expected_frames=total, user=user))
     if misfits:
         shown = ", ".join(misfits[:5]) + (f" and {len(misfits) - 5} more" if len(misfits) > 5 else "")
         raise RoiError(f"ROI file {Path(rois_file).name} is for {rois.frame_width}x{rois.frame_height} frames, but "

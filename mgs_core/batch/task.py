@@ -39,6 +39,7 @@ class ScoreTask:
     chunk_frames: int = 250
     annotate: bool = False
     expected_frames: int = 0  # from the video header, for the aggregate progress (0 = unknown)
+    user: str | None = None  # who runs it, for the provenance (None = the OS user where it runs)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def run_task(task: ScoreTask, runner=None, report: Report | None = None) -> Task
 
         s = score_video(task.input, rois, runner, task.out_dir, stride=task.stride, annotate=task.annotate,
                         progress=progress, max_frames=task.max_frames, chunk_frames=task.chunk_frames,
-                        roi_source=task.rois_file, stem=task.stem)
+                        roi_source=task.rois_file, stem=task.stem, user=task.user)
     except MGSError as exc:
         return TaskOutcome(**base, state=FAILED, message=str(exc), wall_s=round(time.perf_counter() - t0, 3))
     except OSError as exc:  # a full disk or a vanished folder while writing chunks or the annotated video

@@ -78,6 +78,9 @@ def register(subparsers) -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--status", help="JSON file rewritten at every epoch (stage, done, total, eta_s, state, result)")
     f.add_argument("--cancel-file", help="stop (exit 130) at the next epoch once this file exists")
+    f.add_argument("--user", help="who fine-tunes (recorded in the model cards; default: the OS user)")
+    f.add_argument("--slots", help="folder of the app's job slots: wait for the one training slot first "
+                                   "(the status says how many jobs are ahead)")
     f.set_defaults(func=run_finetune)
     p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
 
@@ -223,9 +226,25 @@ def run_finetune(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
 
     write()
+    slot = None
+    if args.slots:  # at most one training job at a time on this server: wait in the queue, visibly
+        from mgs_core.access.slots import JobSlots
+
+        def waiting(ahead, view):
+            busy = ", ".join(f"{r.get('user', '?')}: {r.get('what', '?')}" for r in view.running) or "finishing"
+            status.update(stage=f"waiting for the training slot ({ahead} ahead in the queue; running: {busy})")
+            write()
+
+        slot = JobSlots(args.slots, "training", 1).acquire(
+            {"user": args.user or "", "what": f"fine-tuning on {Path(args.dataset).name}"}, on_wait=waiting,
+            cancelled=lambda: bool(args.cancel_file) and Path(args.cancel_file).exists())
+        if slot is None:
+            status.update(state="cancelled", message="cancelled while waiting for the training slot")
+            write()
+            return 130
     try:
         res = finetune(args.dataset, args.out, init, args.epochs_seg, args.epochs_score, args.folds, progress,
-                       _CancelFile(args.cancel_file), seed=args.seed)
+                       _CancelFile(args.cancel_file), seed=args.seed, user=args.user)
     except FinetuneCancelled:
         status.update(state="cancelled", message="cancelled")
         write()

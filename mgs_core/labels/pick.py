@@ -103,8 +103,9 @@ def _unique_sources(inputs: Sequence[VideoInput]) -> list[str]:
 
 def create_label_set(root: str | Path, inputs: Sequence[VideoInput], runner, n: int, min_gap_s: float = 2.0,
                      uncertainty_weight: float = 0.5, stride: int | None = None, seed: int = 0,
-                     progress: Callable[[str, int, int], None] | None = None) -> LabelSet:
-    """Pick ``n`` frames from ``inputs`` and write the label set folder ``root`` (which must not exist yet)."""
+                     progress: Callable[[str, int, int], None] | None = None, user: str | None = None) -> LabelSet:
+    """Pick ``n`` frames from ``inputs`` and write the label set folder ``root`` (which must not exist yet);
+    ``user`` (default: the OS user) is recorded as ``created_by``."""
     import cv2
 
     from mgs_core.analysis.keyframes import iter_video_frames, select_for_labelling
@@ -163,7 +164,10 @@ def create_label_set(root: str | Path, inputs: Sequence[VideoInput], runner, n: 
     if any(it is None for it in items):
         raise VideoError("a video ended before a chosen frame: the video and its scores do not match")
     info = runner.info()
+    from mgs_core.access.who import os_user
+
     meta = {"format": FORMAT, "version": VERSION, "name": root.name, "created_utc": now_utc(),
+            "created_by": user or os_user(),
             "model": {"segmentation": info.seg_model.get("name", ""), "score": info.score_model.get("name", ""),
                       "seg_sha256": info.seg_model.get("sha256", ""), "score_sha256": info.score_model.get("sha256", ""),
                       "backend": info.backend},

@@ -98,7 +98,8 @@ def check_dataset(items, folds: int) -> int:
 
 def finetune(dataset_dir: str | Path, out_dir: str | Path, init="default", epochs_seg: int = 20,
              epochs_score: int = 60, folds: int = 5, progress: ProgressFn | None = None,
-             cancel: threading.Event | None = None, seed: int = 0, threads: int = 2) -> FinetuneResult:
+             cancel: threading.Event | None = None, seed: int = 0, threads: int = 2,
+             user: str | None = None) -> FinetuneResult:
     from mgs_core.evaluate import kfold_indices
     from mgs_core.io.dataset import load_dataset
     from mgs_core.models.checkpoint import file_sha256
@@ -106,7 +107,10 @@ def finetune(dataset_dir: str | Path, out_dir: str | Path, init="default", epoch
     from mgs_core.train.score import center_patches, load_score_init, predict_patches, recipe_config, train_score
     from mgs_core.train.seg import SegConfig, load_init, train_seg
 
+    from mgs_core.access.who import os_user
+
     t0 = time.perf_counter()
+    who = user or os_user()  # who fine-tuned it, in every card written
     dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
     if epochs_seg < 1 or epochs_score < 1:
         raise DatasetError("fine-tuning needs at least 1 epoch for each network")
@@ -167,14 +171,14 @@ def finetune(dataset_dir: str | Path, out_dir: str | Path, init="default", epoch
     check_cancel()
     train_seg(seg_arrays(items, size, source=f"{dataset_dir.name}/labels.csv"), None, work / "seg.pt",
               SegConfig(input_size=size, epochs=epochs_seg, batch=min(16, len(items)), seed=seed, threads=threads),
-              card={"name": f"U-Net fine-tuned on {dataset_dir.name}", "training_data": note},
+              card={"name": f"U-Net fine-tuned on {dataset_dir.name}", "training_data": note, "user": who},
               progress=tick("fine-tuning the U-Net"), init=seg_parent)
     check_cancel()
     train_score(src, work / "score.pt", cfg,
-                card={"name": f"regressor fine-tuned on {dataset_dir.name}", "training_data": note,
+                card={"name": f"regressor fine-tuned on {dataset_dir.name}", "training_data": note, "user": who,
                       "cv_on_lab_labels": {"before": asdict(cv_before), "after": asdict(cv_after)}},
                 progress=tick("fine-tuning the regressor"), init=score_parent)
-    card = {"name": f"fine-tuned on {dataset_dir.name}",
+    card = {"name": f"fine-tuned on {dataset_dir.name}", "user": who,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "data": data_desc,
             "parent": {"label": parent_label,
@@ -210,6 +214,7 @@ def card_markdown(card: dict) -> str:
     return "\n".join([
         f"# Model card: {card['name']}", "",
         f"- Date: {card['date']}",
+        f"- Trained by: {card.get('user', 'unknown')}",
         f"- Data: `{d['dataset']}`: {d['n_items']} labelled crops, {d['n_scored']} with a visible eye and a score, "
         f"{d['n_no_eye']} without a visible eye" + (f"; label sets {', '.join(d['label_sets'])}" if d["label_sets"]
                                                    else "") + (f"; raters {', '.join(d['raters'])}" if d["raters"] else ""),

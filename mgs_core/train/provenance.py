@@ -38,8 +38,13 @@ def command_line(args, words: tuple[str, ...]) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def provenance(seed: int, data: str, n_items: int, note: str = "", command: str = "") -> dict:
+def provenance(seed: int, data: str, n_items: int, note: str = "", command: str = "",
+               user: str | None = None) -> dict:
+    """What a trained model's card records about its making; ``user`` (who trained it) defaults to the OS user."""
+    from mgs_core.access.who import os_user
+
     card = {
+        "user": user or os_user(),
         "trained_on": note or f"labelled crops in {data}",
         "training_data": str(data),
         "training_items": n_items,
