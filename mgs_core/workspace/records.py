@@ -97,7 +97,7 @@ class RunRecord:
         s = self.settings
         parts = []
         if s.get("stride"):
-            parts.append(f"every {s['stride']}. frame" if s["stride"] != 1 else "every frame")
+            parts.append(f"stride {s['stride']}")
         if s.get("max_frames"):
             parts.append(f"first {s['max_frames']} frames")
         if s.get("roi_file"):

@@ -38,7 +38,7 @@ def test_record_round_trip_and_run_list_row(tmp_path):
     assert entry.status == DONE and entry.usable and entry.path("csv") == folder / "demo.csv"
     row = rec.row()
     assert row["date (UTC)"] == "2025-01-02 03:04:05" and row["inputs"] == "demo.mp4" and row["frames"] == 12
-    assert row["settings"] == "every 5. frame" and row["by"] == "ana"
+    assert row["settings"] == "stride 5" and row["by"] == "ana"
 
 
 def test_new_run_folders_never_reuse_a_folder(tmp_path):
