@@ -21,10 +21,15 @@ def problems(listing) -> None:
         st.warning(msg)
 
 
+SHOWN = 100
+
+
 def table(entries: list[RunEntry], key: str) -> None:
-    rows = [e.record.row(e.status) for e in entries]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key=key,
-                 column_config={"frames": st.column_config.NumberColumn(format="%d")})
+    """A plain table (newest first, at most SHOWN rows): short enough to read, and its text is in the page."""
+    rows = [e.record.row(e.status) for e in entries[:SHOWN]]
+    st.table(pd.DataFrame(rows).set_index("date (UTC)"))
+    if len(entries) > SHOWN:
+        st.caption(f"The newest {SHOWN} of {len(entries)} runs are listed.")
 
 
 def delete_control(entries: list[RunEntry], key: str) -> None:

@@ -173,9 +173,11 @@ if len(overall):
                                         "cliffs_delta", "leading_group"]]), hide_index=True, key="curves_tests")
 
 st.subheader("Downloads")
-d1, d2, d3, d4 = st.columns(4)
+d1, d2, d3, d4, d5 = st.columns(5)
 d1.download_button("Per-animal summary (CSV)", human_columns(animals).to_csv(index=False), "animals.csv", "text/csv",
                    key="curves_dl_animals")
+d5.download_button("Groups (CSV)", human_columns(out.groups).to_csv(index=False), "groups.csv", "text/csv",
+                   key="curves_dl_groups")
 d2.download_button("Time bins (CSV)", human_columns(out.bins).to_csv(index=False), "bins.csv", "text/csv",
                    key="curves_dl_bins")
 d3.download_button("Chart data (CSV)", human_columns(data).to_csv(index=False), "chart_data.csv", "text/csv",
