@@ -32,10 +32,11 @@ opened, ver = workspace.take_opened()
 default = [run_list.label(e) for e in openable if e.id in opened] if opened else [run_list.label(e) for e in openable[:1]]
 chosen_runs = st.multiselect(f"Runs in workspace {ws.name} (batch runs and live series)", list(by_label),
                              default=default, key=f"curves_runs_{ver}_{len(by_label)}")
-with st.expander(f"All runs of workspace {ws.name} ({len(listing.runs)})"):
-    if listing.runs:
-        run_list.table(listing.runs, key="curves_runlist")
-        run_list.delete_control(listing.runs, key="curves_runlist")
+everything = workspace.runs()  # batch runs, live series, reports and ROI sets
+with st.expander(f"All runs of workspace {ws.name} ({len(everything.runs)})"):
+    if everything.runs:
+        run_list.table(everything.runs, key="curves_runlist")
+        run_list.delete_control(everything.runs, key="curves_runlist")
     else:
         st.caption("No runs yet.")
 data_files = [f for f in paths.list_files(paths.data_dir(), paths.RESULT_EXTS) if not f.endswith(".truth.csv")]

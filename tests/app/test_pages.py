@@ -65,7 +65,7 @@ def test_batch_scores_and_shows_results(app_env):
     at.number_input(key="batch_stride").set_value(2)
     at.button(key="batch_run").click().run()
     assert not errors(at), errors(at)
-    summary = at.dataframe[0].value  # the workspace's run list
+    summary = at.table[0].value  # the workspace's run list
     assert list(summary["inputs"]) == ["demo.mp4"] and int(summary["frames"].iloc[0]) == 3
     assert list(summary["status"]) == ["done"] and summary["settings"].iloc[0] == "stride 2, first 3 frames, ROIs demo.rois.json"
     assert n_charts(at) >= 1
