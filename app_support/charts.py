@@ -66,14 +66,21 @@ def brush_box(event, frame_w: int, frame_h: int) -> tuple[int, int, int, int] | 
 
 
 def score_lines(df: pd.DataFrame, x: str = "time_s", y: str = "score", color: str = "animal", title: str = "",
-                threshold: float | None = None, height: int = 300, x_title: str = "time (s)") -> alt.Chart:
-    """Score-over-time lines, one colour per ``color`` value, on the fixed 0-9 axis; optional threshold rule."""
-    base = alt.Chart(df).mark_line(point=len(df) < 60, interpolate="linear").encode(
+                threshold: float | None = None, height: int = 300, x_title: str = "time (s)",
+                detail: str | None = None) -> alt.Chart:
+    """Score-over-time lines, one colour per ``color`` value, on the fixed 0-9 axis; optional threshold rule.
+
+    ``detail`` names a column with one value per unbroken line (``mgs_core.analysis.report.line_pieces``, or the
+    analysis ``segment``): a line is drawn per value, so a gap between two pieces is never bridged."""
+    enc = dict(
         x=alt.X(f"{x}:Q", title=x_title),
         y=alt.Y(f"{y}:Q", scale=SCORE_SCALE, title="orbital tightening (0-9)"),
         color=alt.Color(f"{color}:N", title=color),
         tooltip=[color, alt.Tooltip(f"{x}:Q", format=".2f"), alt.Tooltip(f"{y}:Q", format=".2f")],
     )
+    if detail:
+        enc["detail"] = alt.Detail(f"{detail}:N")
+    base = alt.Chart(df).mark_line(point=len(df) < 60, interpolate="linear").encode(**enc)
     layers = [base]
     if threshold is not None:
         layers.append(alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(color="#b3261e", strokeDash=[6, 4]).encode(y="t:Q"))

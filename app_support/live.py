@@ -2,9 +2,10 @@
 
 - One worker per browser session (:mod:`app_support.live_worker`), kept in ``st.session_state``: starting a new one
   stops the old one; it stops by itself once its session has been disconnected for ``GRACE_S`` seconds
-  (:func:`session_alive`), and STOP ends it. Its series goes to :func:`series_root` (``MGS_WORK_DIR/live/``), shared
-  by the sessions of this server, so a series recorded in a tab that was closed or crashed is still listed on
-  Score curves in the next one.
+  (:func:`session_alive`), and STOP ends it. Its series goes to :func:`series_root` (the active workspace's
+  ``live/`` folder), shared by the sessions and browsers of this machine, so a series recorded in a tab that was
+  closed or crashed is still listed on Score curves in the next one. Its provenance names the user, the process
+  (to tell a recording series from an interrupted one) and the ROI set as scored.
 - :class:`CameraRelay`: the WebRTC ``video_frame_callback`` (receive-only: the camera picture is not sent back, so
   the server never encodes video) forwards each frame to the session's camera worker.
 - :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency).
@@ -23,11 +24,14 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from app_support import audit_trail, identity, paths, state
+from app_support import audit_trail, paths, state, workspace
+from app_support.identity import current_user
 from app_support.live_worker import CameraWorker, FileWorker, LiveSnapshot, LiveWorker
 from mgs_core.draw import NO_EYE, draw_results, score_colour
 from mgs_core.geometry import crop_roi
+from mgs_core.io.rois import rois_to_dict
 from mgs_core.scoring import code_version
+from mgs_core.workspace.store import this_process
 from mgs_core.types import SCORED, FrameResult, RoiSet
 
 GRACE_S = 10.0  # a session disconnected this long ends its worker (a page reload starts a new session)
@@ -59,15 +63,15 @@ def _provenance(runner) -> dict:
     return {"runner": {"backend": info.backend, "device": info.device, "address": info.address,
                        "roi_size": info.roi_size},
             "models": {"segmentation": info.seg_model, "score": info.score_model},
-            "code": code_version(), "session": state.session_id(), "user": identity.current_user()}
+            "code": code_version(), "session": state.session_id(), "user": current_user(), **this_process()}
 
 
 def series_root() -> Path:
-    """Where every live series of this server is written (outside the per-session folders: a closed tab's series
-    must stay findable from the next session)."""
-    root = paths.work_root() / "live"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Where live series are written: the active workspace's ``live/`` folder (outside the per-session folders: a
+    closed tab's series must stay findable from the next session). InputError when the workspace is read-only."""
+    ws = workspace.current()
+    ws.require_writable()
+    return ws.live_dir
 
 
 def _series_dir(tag: str) -> Path:
@@ -94,7 +98,8 @@ def start_file(runner, path, roiset: RoiSet | None, roi_file, speed: float | Non
                start_s: float = 0.0) -> FileWorker:
     """Start scoring ``path`` in this session (MGSError for a file that is not a video or ROIs that do not fit)."""
     prov = _provenance(runner)
-    prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None}
+    prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None,
+                    "content": rois_to_dict(roiset) if roiset is not None else None}
     worker = FileWorker(runner, path, roiset, _series_dir(path.stem), prov, speed=speed, loop=loop,
                         start_s=start_s, alive=session_alive(), grace_s=GRACE_S)
     audit_trail.record("live.start", Path(path).name, source="file")
@@ -103,7 +108,8 @@ def start_file(runner, path, roiset: RoiSet | None, roi_file, speed: float | Non
 
 def start_camera(runner, roiset: RoiSet | None, roi_file) -> CameraWorker:
     prov = _provenance(runner)
-    prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None}
+    prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None,
+                    "content": rois_to_dict(roiset) if roiset is not None else None}
     worker = CameraWorker(runner, roiset, _series_dir("camera"), prov, alive=session_alive(), grace_s=GRACE_S)
     audit_trail.record("live.start", "camera", source="camera")
     return _install(worker)

@@ -29,6 +29,7 @@ import numpy as np
 from mgs_core.errors import MGSError
 from mgs_core.io.rois import full_frame_rois, validate_rois
 from mgs_core.io.series import SeriesWriter
+from mgs_core.models.checkpoint import file_sha256
 from mgs_core.io.video import VideoInfo, open_video, probe_video
 from mgs_core.pipeline import Pipeline
 from mgs_core.types import FrameResult, RoiSet
@@ -287,7 +288,7 @@ class FileWorker(LiveWorker):
             validate_rois(roiset, self.info.width, self.info.height, source=f"the ROI file (for {self.path.name})")
         prov = dict(provenance)
         prov["input"] = {"path": str(self.path.resolve()), "name": self.path.name,
-                         "size_bytes": self.path.stat().st_size, "width": self.info.width,
+                         "size_bytes": self.path.stat().st_size, "sha256": file_sha256(self.path), "width": self.info.width,
                          "height": self.info.height, "fps": self.info.fps, "n_frames_header": self.info.n_frames,
                          "duration_s": self.info.duration_s, "codec": self.info.codec}
         super().__init__(runner, roiset, series_dir, prov, **kw)

@@ -116,7 +116,17 @@ def to_roiset(df: pd.DataFrame, width: int, height: int) -> RoiSet:
 
 
 def use_for_scoring(video: Path, roi_file: Path) -> None:
+    """Score ``video`` with ``roi_file`` in this session, and keep a copy of the set in the workspace (its ROI sets
+    outlive the session); a workspace that cannot store it says so."""
+    from app_support import workspace
+    from mgs_core.errors import MGSError
+    from mgs_core.io.rois import load_rois
+
     st.session_state.setdefault("roi_files", {})[str(video)] = str(roi_file)
+    try:
+        workspace.store_rois(load_rois(roi_file), f"{Path(video).stem}.rois.json", video=Path(video).name)
+    except MGSError as exc:
+        st.warning(f"The ROI set is used in this session but was not kept in the workspace: {exc}")
 
 
 def scoring_file(video: Path) -> Path | None:

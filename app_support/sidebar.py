@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import auth, models
+from app_support import auth, models, workspace
 from mgs_core.models import default_weight_paths
 
 
@@ -25,6 +25,7 @@ def render() -> None:
     seg_path = choice.get("seg") or seg_default
     score_path = choice.get("score") or score_default
     with st.sidebar:
+        workspace.render_picker()
         st.markdown("### Active model")
         score_card, seg_card = models.card_of(score_path), models.card_of(seg_path)
         st.markdown(f"**{choice['label']}**  \nscore net: `{models.model_name(score_card, score_path.name if hasattr(score_path, 'name') else str(score_path))}`"

@@ -105,8 +105,12 @@ def code_version() -> dict:
     return out
 
 
-def _model_key(card: dict) -> str:
+def model_key(card: dict) -> str:
+    """What identifies a model in provenance and resume checks: its checkpoint's SHA-256 (else its arguments)."""
     return str(card.get("sha256") or json.dumps(card.get("model_args", card), sort_keys=True, default=str))
+
+
+_model_key = model_key
 
 
 def _manifest(video_sha: str, roiset: RoiSet, runner_info, stride: int, max_frames: int | None) -> dict:

@@ -70,7 +70,11 @@ if source == "Webcam":
         if err:
             st.error(f"The model could not be loaded: {err}")
             st.stop()
-        relay.worker = live.start_camera(runner, roiset, roi_file)
+        try:
+            relay.worker = live.start_camera(runner, roiset, roi_file)
+        except MGSError as exc:  # e.g. a workspace that cannot be written
+            st.error(str(exc))
+            st.stop()
         st.rerun()
     if not playing and was_playing and isinstance(worker, CameraWorker):
         worker.end_of_feed()

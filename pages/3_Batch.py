@@ -4,19 +4,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_support import audit_trail, charts, identity, limits, models, nwb_download, paths, pickers, roi_table, state
+from app_support import charts, models, nwb_download, paths, pickers, roi_table, run_list, state, workspace
+from mgs_core.analysis.curves import NO_GROUP, prepare
+from mgs_core.batch.task import FAILED, RESUMED
 from mgs_core.errors import MGSError
 from mgs_core.io.results import load_scores
-from mgs_core.batch.inputs import build_tasks, discover_inputs
-from mgs_core.batch.models import ModelSpec
-from mgs_core.batch.run import run_batch
-from mgs_core.batch.task import FAILED, RESUMED, SKIPPED
-from mgs_core.io.rois import load_rois
 
 st.title("Batch scoring")
+ws = workspace.current()
 st.markdown("Score whole recorded videos. Every scored frame gets one row per mouse; frames where the eye is not "
-            "visible stay empty (never guessed). Results are kept in this session and can be downloaded or analysed "
-            "on **Score curves**.")
+            f"visible stay empty (never guessed). Every scoring is a **run** kept in the workspace **{ws.name}** "
+            "(listed below after reloads and restarts, and on **Score curves**). Scoring a video again with other "
+            "settings makes a new run; nothing is overwritten.")
 
 videos = pickers.pick_many("Videos", paths.VIDEO_EXTS + paths.IMAGE_EXTS, key="batch_videos", default=["demo.mp4"])
 
@@ -35,36 +34,28 @@ limit = c2.number_input("Frames per video (0 = all)", 0, 1_000_000, 0, key="batc
                         help="Stop after this many scored frames, e.g. for a quick look.")
 annotate = c3.checkbox("Also write annotated videos", key="batch_annotate",
                        help="A copy of each video with the boxes, eye markers and scores drawn in (slower).")
+replace = st.checkbox("Replace the earlier runs of these videos", key="batch_replace",
+                      help="Off (the default): a new run is added and the earlier ones stay. On: once the new run "
+                           "has finished, the earlier runs of the same videos are deleted.")
 
-out_dir = state.work_dir("batch")
-pending = sorted(p.name[1:-len(".partial")] for p in out_dir.glob(".*.partial"))
-if pending:
-    st.info(f"Interrupted job found for: {', '.join(pending)}. Press **Score** with the same videos and settings to "
-            "continue where it stopped (already scored chunks are kept).")
+listing = workspace.runs(("batch",))
+interrupted = [e for e in listing.runs if e.status == "interrupted"]
+if interrupted:
+    st.info(f"Interrupted run found for: {', '.join(e.record.input_names for e in interrupted)}. Press **Score** "
+            "with the same videos and settings to continue where it stopped (already scored chunks are kept).")
 
 
 def rois_for(video: Path):
-    if shared_roi is not None:
-        return load_rois(shared_roi), shared_roi
-    rf = roi_table.scoring_file(video)
-    return (load_rois(rf), rf) if rf is not None else (None, None)
+    return shared_roi if shared_roi is not None else roi_table.scoring_file(video)
 
 
-if st.button("Score", type="primary", key="batch_run", disabled=not videos):
+if not ws.writable:
+    st.error(f"{ws.message}. Scoring is off until another workspace is chosen in the sidebar.")
+if st.button("Score", type="primary", key="batch_run", disabled=not videos or not ws.writable):
     runner, err = models.active_runner_or_error()
     if err:
         st.error(f"The model could not be loaded: {err}")
     else:
-        done = state.get("batch_results", {})
-        tasks = []
-        for video in videos:  # the same tasks `mgs score` runs; problems found before scoring are shown per video
-            try:
-                _, roi_file = rois_for(video)
-                tasks += build_tasks(discover_inputs([video]), out_dir, ModelSpec(), rois_file=roi_file,
-                                     stride=int(stride), max_frames=int(limit) or None, chunk_frames=50,
-                                     annotate=annotate, user=identity.current_user())
-            except MGSError as exc:
-                st.error(str(exc))
         bar = st.progress(0.0, text="starting…")
 
         def on_status(s):
@@ -72,46 +63,67 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
             bar.progress(min(1.0, frac), text=s.line())
 
         try:
-            with limits.slot(limits.scoring_slots(), f"batch scoring of {len(tasks)} inputs"):  # waits in the queue
-                outcomes = run_batch(tasks, runner=runner, on_status=on_status) if tasks else []
+            results = workspace.score_videos([(v, v.name) for v in videos], rois_for, int(stride),
+                                             int(limit) or None, annotate, replace, runner, on_status)
         finally:
             models.release(runner)
-        if not outcomes:
-            bar.empty()
-        for o in outcomes:
-            name = Path(o.input).name
-            audit_trail.record("score", name, state=o.state, frames=o.frames, results=o.csv or None)
-            if o.state == FAILED:
-                st.error(f"{name}: {o.message}")
-                continue
-            if o.state == SKIPPED:
-                st.caption(f"{name}: already scored with these settings; the finished results are reused.")
-            elif o.state == RESUMED:
-                st.caption(f"{name}: resumed; {o.frames - o.frames_new} frames were already scored.")
-            if o.problems:
-                st.warning(f"{name}: {o.message}")
-            done[o.input] = {"video": name, "state": o.state, "csv": o.csv, "parquet": o.parquet,
-                             "annotated": o.annotated, "frames": o.frames, "frames/s": o.frames_per_s}
-        state.put("batch_results", done)
+        bar.empty()
+        for r in results:
+            if r["error"]:
+                st.error(r["error"])
+            elif r["state"] == FAILED:
+                st.error(f"{r['video']}: {r['message']}")
+            elif r["state"] == "reused":
+                st.caption(f"{r['video']}: already scored with these settings (run {r['run']}); that run is shown. "
+                           "Tick *Replace the earlier runs* to score it again.")
+            elif r["state"] == RESUMED:
+                st.caption(f"{r['video']}: resumed in run {r['run']}.")
+            if r.get("problems"):
+                st.warning(f"{r['video']}: {r['message']}")
+        shown = [r["run"] for r in results if r["run"]]
+        if shown:
+            state.put("batch_show_run", shown[-1])
+        listing = workspace.runs(("batch",))
 
-results = state.get("batch_results", {})
-if results:
+st.subheader(f"Runs in workspace {ws.name}")
+run_list.problems(listing)
+entries = [e for e in listing.runs if e.usable and e.status == "done"]
+if not listing.runs:
+    st.caption("No runs yet: score a video above.")
+else:
+    run_list.table(listing.runs, key="batch_runs")
+    run_list.delete_control(listing.runs, key="batch_runs")
+if entries:
+    ids = [e.id for e in entries]
+    by_id = {e.id: e for e in entries}
+    wanted = state.get("batch_show_run")
+    pick = st.selectbox("Open run", ids, index=ids.index(wanted) if wanted in ids else 0,
+                        format_func=lambda i: run_list.label(by_id[i]), key=f"batch_show_{wanted}")
+    entry = by_id[pick]
+    if st.button("Open on Score curves", key="batch_open_curves"):
+        workspace.open_on_curves([entry.id])
+        st.switch_page("pages/4_Curves.py")
     st.subheader("Results")
-    summary = pd.DataFrame(results.values())
-    st.dataframe(summary[["video", "state", "frames", "frames/s"]], hide_index=True, key="batch_summary")
-    pick = st.selectbox("Show video", list(results), format_func=lambda k: results[k]["video"], key="batch_show")
-    info = results[pick]
+    info = {"video": entry.record.input_names, "csv": str(entry.path("csv")), "parquet": str(entry.path("parquet")),
+            "annotated": str(entry.path("annotated") or "")}
     try:
         df = load_scores(info["csv"])
     except MGSError as exc:
-        st.error(str(exc))
+        st.error(f"run {entry.id}: {exc}")
         st.stop()
-    st.altair_chart(charts.score_lines(df, title=f"Orbital tightening per mouse: {info['video']}"), width="stretch",
+    pieces = prepare(df, source=entry.record.source_name)
+    pieces = pieces[pieces["score_0_9"].notna()].assign(
+        piece=lambda d: d["animal"] + " #" + d["segment"].astype(str))
+    st.altair_chart(charts.score_lines(pieces, y="score_0_9", detail="piece",
+                                       title=f"Orbital tightening per mouse: {info['video']}"), width="stretch",
                     key="batch_chart")
-    per_animal = (df.groupby(["animal", "group"], dropna=False)
+    per_animal = (df.assign(group=df["group"].fillna("").replace("", NO_GROUP)).groupby(["animal", "group"], dropna=False)
                   .agg(frames=("frame", "nunique"), eye_visible=("eye_visible", "mean"), mean_score=("score", "mean"),
-                       max_score=("score", "max")).reset_index())
-    st.dataframe(per_animal.style.format({"eye_visible": "{:.0%}", "mean_score": "{:.2f}", "max_score": "{:.2f}"}),
+                       max_score=("score", "max")).reset_index()
+                  .rename(columns={"frames": "n frames", "eye_visible": "fraction eye visible",
+                                   "mean_score": "mean score (0-9)", "max_score": "max score (0-9)"}))
+    st.dataframe(per_animal.style.format({"fraction eye visible": "{:.0%}", "mean score (0-9)": "{:.2f}",
+                                          "max score (0-9)": "{:.2f}"}),
                  hide_index=True, key="batch_animals")
     with st.expander("All rows"):
         st.dataframe(df, hide_index=True, key="batch_rows")
@@ -120,8 +132,7 @@ if results:
                        key="batch_dl_csv")
     d2.download_button("Parquet", Path(info["parquet"]).read_bytes(), file_name=Path(info["parquet"]).name,
                        mime="application/octet-stream", key="batch_dl_parquet")
-    nwb_download.download_button(d4, [Path(r["csv"]) for r in results.values()], key="batch_dl_nwb",
-                                 name="mgs_batch.nwb")
+    nwb_download.download_button(d4, [Path(info["csv"])], key="batch_dl_nwb", name=f"{entry.id}.nwb")
     if info.get("annotated") and Path(info["annotated"]).is_file():
         d3.download_button("Annotated video", Path(info["annotated"]).read_bytes(),
                            file_name=Path(info["annotated"]).name, mime="video/mp4", key="batch_dl_video")

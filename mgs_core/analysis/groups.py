@@ -240,11 +240,10 @@ def random_intercept(binned: pd.DataFrame, group_a: str, group_b: str, value: st
 
     d = binned[np.isfinite(binned[value].to_numpy(dtype=np.float64))]
     d = d[d["group"].isin([group_a, group_b])]
-    unit = d["source"].astype(str) + "\x00" + d["animal"].astype(str)
-    codes, uniq = pd.factorize(unit)
+    codes, uniq = pd.factorize(d["animal"].astype(str))
     m, n = len(uniq), len(d)
     nan = float("nan")
-    n_a = d.loc[d["group"] == group_a, ["source", "animal"]].drop_duplicates().shape[0]
+    n_a = d.loc[d["group"] == group_a, "animal"].nunique()
     n_b = m - n_a
     if n_a < 1 or n_b < 1 or m < 3:
         return MixedModel(group_a, group_b, m, n, nan, nan, nan, nan, nan, nan,

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mgs_core.analysis.curves import UNIT_COLS
+from mgs_core.analysis.curves import SEQ_COLS as UNIT_COLS  # one animal in one video
 from mgs_core.analysis.scale import SCORE_COL, ScaleConversion
 from mgs_core.errors import InputError, VideoError
 

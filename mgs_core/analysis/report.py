@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mgs_core.analysis.curves import SMOOTH_COL, Smoothing
+from mgs_core.analysis.columns import human_columns
+from mgs_core.analysis.curves import NO_GROUP, SEGMENT_COL, SEQ_COLS, SMOOTH_COL, Smoothing
 from mgs_core.analysis.groups import RepeatedMeasures
 from mgs_core.analysis.raters import AgreementReport
 from mgs_core.analysis.scale import SCORE_COL, ScaleConversion
@@ -70,14 +71,15 @@ def _plot_curves(frames: pd.DataFrame, bins: pd.DataFrame, path: Path) -> None:
     groups = sorted(frames["group"].unique())
     colours = {g: plt.cm.tab10(i % 10) for i, g in enumerate(groups)}
     col = SMOOTH_COL if SMOOTH_COL in frames.columns else SCORE_COL
-    for (source, animal), part in frames.groupby(["source", "animal"], sort=True):
+    keys = SEQ_COLS + ([SEGMENT_COL] if SEGMENT_COL in frames.columns else [])
+    for _, part in frames.groupby(keys, sort=True):  # one line per stretch without a gap: gaps stay gaps
         ok = np.isfinite(part[col].to_numpy(dtype=float))
         ax1.plot(part["time_s"][ok], part[col][ok], lw=0.8, color=colours[part["group"].iloc[0]], alpha=0.8)
     for g in groups:
         sub = bins[bins["group"] == g].groupby("bin_mid_s")["mean_score_0_9"]
-        m, s, n = sub.mean(), sub.std(ddof=1), sub.count()
+        m, s, n = sub.mean(), sub.std(ddof=1), sub.count()  # an empty bin has NaN: matplotlib breaks the line there
         ax2.errorbar(m.index, m.values, yerr=(s / np.sqrt(n)).fillna(0).values, color=colours[g], marker="o",
-                     capsize=3, label=f"{g or '(no group)'}")
+                     capsize=3, label=f"{g or NO_GROUP}")
     ax1.set_ylabel("score 0-9 (smoothed, per animal)")
     ax2.set_ylabel("bin mean score 0-9\n(group mean +/- SEM over animals)")
     ax2.set_xlabel("time (s)")
@@ -93,15 +95,27 @@ def _plot_curves(frames: pd.DataFrame, bins: pd.DataFrame, path: Path) -> None:
 def _html_chart(bins: pd.DataFrame, path: Path) -> None:
     import altair as alt
 
-    data = bins[["source", "animal", "group", "bin_mid_s", "mean_score_0_9", "n_scored"]].dropna()
+    data = line_pieces(bins[["animal", "group", "bin_mid_s", "mean_score_0_9", "n_scored"]], "mean_score_0_9",
+                       ["animal"])
     chart = alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("bin_mid_s:Q", title="time (s)"),
         y=alt.Y("mean_score_0_9:Q", title="bin mean score (0-9)", scale=alt.Scale(domain=[0, 9])),
-        color=alt.Color("group:N"), detail="animal:N",
-        tooltip=["source", "animal", "group", "bin_mid_s", alt.Tooltip("mean_score_0_9:Q", format=".2f"),
-                 "n_scored"],
+        color=alt.Color("group:N"), detail="piece:N",
+        tooltip=["animal", "group", "bin_mid_s", alt.Tooltip("mean_score_0_9:Q", format=".2f"), "n_scored"],
     ).properties(width=700, height=350, title="Orbital-tightening score per animal and time bin").interactive()
     chart.save(str(path))
+
+
+def line_pieces(df: pd.DataFrame, y: str, by: list[str]) -> pd.DataFrame:
+    """The rows of ``df`` with a value in ``y``, and a ``piece`` column naming one unbroken line: a row without a
+    value (an empty bin, a gap) ends the piece of its ``by`` unit, so a chart drawing one line per piece never
+    bridges a gap."""
+    d = df.reset_index(drop=True)
+    missing = ~np.isfinite(pd.to_numeric(d[y], errors="coerce").to_numpy(dtype=np.float64))
+    unit = d[by].astype(str).agg(" · ".join, axis=1) if by else pd.Series("", index=d.index)
+    broken = pd.Series(missing.astype(int), index=d.index).groupby(unit).cumsum()
+    out = d.assign(piece=unit + " #" + broken.astype(str))
+    return out[~missing].reset_index(drop=True)
 
 
 def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smoothing: Smoothing,
@@ -120,17 +134,23 @@ def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smo
              "only; bins and summaries use the raw scores)",
              f"- Threshold: {threshold:g} (score_0_9 > threshold)" if threshold is not None else "- Threshold: none",
              f"- Scale conversion: {scale.describe()}", "",
+             f"- Animals: {out.animals['animal'].nunique() if len(out.animals) else 0} from {len(sources)} files "
+             "(an animal id of the ROI files is one animal, pooled over every file it appears in)",
+             "- Gaps (a STOP/START, missing frames, frames the server or decoder could not give) stay gaps: no line "
+             "and no bin bridges them", "",
              "## Per animal", "",
-             _md_table(out.animals.drop(columns=[c for c in ("threshold_0_9",) if c in out.animals.columns])), "",
+             _md_table(human_columns(out.animals.drop(columns=[c for c in ("threshold_0_9",)
+                                                               if c in out.animals.columns]))), "",
              "## Per group (over animals)", "",
-             _md_table(out.groups[[c for c in out.groups.columns if c.endswith("_mean") or c in ("group", "n_units")
-                                   or c == "mean_score_0_9_sd"]]), "",
+             _md_table(human_columns(out.groups[[c for c in out.groups.columns if c.endswith("_mean")
+                                                 or c in ("group", "n_animals", "n_files")
+                                                 or c == "mean_score_0_9_sd"]])), "",
              "## Group comparison per time bin", "",
-             "Mann-Whitney U on the animals' bin means (two-sided); Cliff's delta > 0 means group_a scores higher. "
-             "p_holm is Holm-corrected over the bins of a pair. Bin -1 compares each animal's mean over bins. "
-             "leading_group is the group with the higher median; higher_group repeats it only when p < 0.05.", ""]
+             "Mann-Whitney U on the animals' bin means (two-sided); Cliff's delta > 0 means group A scores higher. "
+             "p (Holm) is Holm-corrected over the bins of a pair. Bin -1 compares each animal's mean over bins. "
+             "The leading group has the higher median; the higher group repeats it only when p < 0.05.", ""]
     if len(out.tests):
-        lines.append(_md_table(out.tests.drop(columns=["bin_start_s"])))
+        lines.append(_md_table(human_columns(out.tests.drop(columns=["bin_start_s"]))))
     else:
         lines.append("Only one group: no comparison.")
     lines += ["", "## Animals over time (repeated measures)", ""]
@@ -145,7 +165,7 @@ def write_analysis_report(out: AnalysisOutputs, out_dir: Path, bin_s: float, smo
                      f"p = {_fmt(mm.p_t)} (t, {mm.n_units - 2} df; Wald z p = {_fmt(mm.p_z)}); variance between "
                      f"animals {_fmt(mm.var_unit)}, within {_fmt(mm.var_resid)}" + (f" ({mm.reason})" if mm.reason else ""))
     for e in out.repeated.time_effects:
-        lines.append(f"- change over time within {e.group or '(no group)'}: Friedman chi2 = {_fmt(e.statistic)}, "
+        lines.append(f"- change over time within {e.group or NO_GROUP}: Friedman chi2 = {_fmt(e.statistic)}, "
                      f"p = {_fmt(e.p)} ({e.n_units} animals x {e.n_bins} bins)" + (f"; {e.reason}" if e.reason else ""))
     lines += ["", "## Files", "",
               "- `frames.csv` / `frames.parquet`: per frame, score_0_9, score_smooth_0_9, mgs_0_2",

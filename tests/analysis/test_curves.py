@@ -18,9 +18,10 @@ def _table():
                                        "score"])
 
 
-def test_prepare_names_scales_and_fills_animal_from_roi():
+def test_prepare_names_scales_and_gives_an_unnamed_roi_a_file_specific_id():
     p = prepare(_table(), source="rec1")
-    assert set(p["animal"]) == {"m1", "box2"} and (p["source"] == "rec1").all()
+    assert set(p["animal"]) == {"m1", "box2 (rec1)"} and (p["source"] == "rec1").all()
+    assert set(prepare(_table())["animal"]) == {"m1", "box2"}
     assert "score" not in p.columns
     row = p[(p["animal"] == "m1") & (p["frame"] == 3)].iloc[0]
     assert row["score_0_9"] == 7 and row["mgs_0_2"] == 2
@@ -38,7 +39,7 @@ def test_median_smoothing_uses_scored_frames_only_and_keeps_gaps():
 
 def test_ema_smoothing_matches_recursion():
     p = smooth_scores(prepare(_table()), "ema:0.5")
-    v = p[p["animal"] == "box2"].sort_values("time_s")
+    v = p[p["animal"] == "box2"].sort_values("time_s")  # no source: the ROI id alone
     x = v["score_0_9"].dropna().to_numpy()
     ema = [x[0]]
     for s in x[1:]:
@@ -77,7 +78,7 @@ def test_summary_auc_threshold_visibility():
     assert m1["auc_score_s"] == pytest.approx(37 * 0.5) and m1["scored_time_s"] == pytest.approx(3.0)
     assert m1["frac_above"] == pytest.approx(4 / 6)
     g = summarize_groups(s.reset_index()).set_index("group")
-    assert g.loc["vehicle", "n_units"] == 1 and np.isnan(g.loc["vehicle", "mean_score_0_9_sd"])  # a single animal
+    assert g.loc["vehicle", "n_animals"] == 1 and np.isnan(g.loc["vehicle", "mean_score_0_9_sd"])  # a single animal
 
 
 def test_scale_conversion_is_explicit_and_configurable():

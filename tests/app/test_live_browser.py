@@ -23,8 +23,9 @@ from test_browser import ARGS, CHROMIUM, _nav, _settle  # noqa: E402
 @pytest.fixture()
 def live_server(tmp_path, data_dir, weights):
     work = tmp_path / "work"
-    with running_app(tmp_path, data_dir, weights, MGS_WORK_DIR=str(work)) as (url, proc):
-        yield url, proc.pid, work
+    with running_app(tmp_path, data_dir, weights, MGS_WORK_DIR=str(work),
+                     MGS_WORKSPACE=str(tmp_path / "workspaces")) as (url, proc):
+        yield url, proc.pid, tmp_path / "workspaces" / "default"  # live series land in the workspace's live/
 
 
 def live_threads(pid: int) -> list[str]:
@@ -96,10 +97,9 @@ def test_live_file_scoring_survives_a_closed_tab(live_server, tmp_path):
             page.goto(url + "/")
             page.get_by_text("Honest notes on the shipped model").wait_for(timeout=60_000)
             _nav(page, "Score curves")
-            page.get_by_text("Live series").first.wait_for(timeout=60_000)
+            page.get_by_text("Runs in workspace default").first.wait_for(timeout=60_000)
             _settle(page)
-            page.locator("[data-testid='stMultiSelect']", has_text="Live series").click()
-            page.get_by_text(series.name).first.wait_for(timeout=30_000)
+            page.get_by_text("demo.mp4 · live").first.wait_for(timeout=30_000)  # listed and preselected
         except Exception:
             try:
                 page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)

@@ -35,8 +35,9 @@ def test_a_file_run_plays_to_the_end_is_saved_and_listed_on_curves(app_env):
     assert snap.series.parent == live.series_root()
     at.switch_page("pages/4_Curves.py").run()
     assert not errors(at), errors(at)
-    picker = next(m for m in at.multiselect if m.label.startswith("Live series"))
-    assert any(snap.series.name in o for o in picker.options) and picker.value  # listed and preselected
+    picker = next(m for m in at.multiselect if m.label.startswith("Runs in workspace"))
+    (live_run,) = [o for o in picker.options if "demo.mp4 · live" in o]
+    assert picker.value == [live_run]  # listed, and preselected as the newest run
     assert len(at.dataframe) >= 1  # the per-animal table of the live series
 
 

@@ -65,11 +65,12 @@ def test_batch_scores_and_shows_results(app_env):
     at.number_input(key="batch_stride").set_value(2)
     at.button(key="batch_run").click().run()
     assert not errors(at), errors(at)
-    summary = at.dataframe[0].value
-    assert list(summary["video"]) == ["demo.mp4"] and int(summary["frames"].iloc[0]) == 3
+    summary = at.table[0].value  # the workspace's run list
+    assert list(summary["inputs"]) == ["demo.mp4"] and int(summary["frames"].iloc[0]) == 3
+    assert list(summary["status"]) == ["done"] and summary["settings"].iloc[0] == "stride 2, first 3 frames, ROIs demo.rois.json"
     assert n_charts(at) >= 1
     assert {b.key for b in at.get("download_button")} >= {"batch_dl_csv", "batch_dl_parquet"}
-    files = list((app_env.work_dir).rglob("demo.csv"))
+    files = list((app_env.work_dir.parent / "workspaces" / "default" / "runs").rglob("demo.csv"))
     assert len(files) == 1 and len(pd.read_csv(files[0])) > 0
 
 
@@ -89,8 +90,11 @@ def test_curves_scores_the_sample_and_summarises(app_env):
     at.button(key="curves_sample").click().run()
     assert not errors(at), errors(at)
     assert n_charts(at) == 1
-    animals = at.dataframe[0].value
-    assert len(animals) >= 1 and "mean score" in animals.columns
+    (animals,) = [d.value for d in at.dataframe if "mean score (0-9)" in d.value.columns and "files" in d.value.columns]
+    assert len(animals) >= 1 and "fraction eye visible" in animals.columns
+    (groups,) = [d.value for d in at.dataframe if "n animals" in d.value.columns]
+    assert int(groups["n animals"].sum()) == len(animals) and set(groups["n files"]) == {1}
+    assert any("animals from 1 file" in m.value for m in at.markdown)
     at.radio(key="curves_view").set_value("Group averages (time bins)").run()
     assert not errors(at), errors(at)
 
@@ -105,12 +109,15 @@ def test_evaluate_runs_pipeline_evaluation(app_env):
     assert n_charts(at) >= 2  # predicted-vs-true and Bland-Altman
 
 
-def test_two_sessions_do_not_share_results(app_env):
+def test_a_second_session_sees_the_workspace_runs_of_the_first(app_env):
+    """Results belong to the workspace, not to the browser session: a reload or another browser lists them."""
     a = app_env("pages/3_Batch.py")
     a.number_input(key="batch_limit").set_value(2)
     a.button(key="batch_run").click().run()
     assert not errors(a)
     b = app_env("pages/4_Curves.py")
     assert a.session_state["mgs_session_id"] != b.session_state["mgs_session_id"]
-    assert not b.session_state["batch_results"] if "batch_results" in b.session_state else True
-    assert any(x.key == "curves_sample" for x in b.button)  # B sees none of A's results
+    assert not any(x.key == "curves_sample" for x in b.button)  # B opens A's run instead of offering the sample
+    (runs,) = [m for m in b.multiselect if m.label.startswith("Runs in workspace default")]
+    assert len(runs.value) == 1 and "demo.mp4" in runs.value[0] and "2 frames" in runs.value[0]
+    assert n_charts(b) == 1 and not errors(b)
