@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, nwb_download, paths, pickers, roi_table, state
+from app_support import charts, models, nwb_download, paths, pickers, roi_table, state, user_names
 from mgs_core.errors import MGSError
 from mgs_core.io.results import load_scores
 from mgs_core.batch.inputs import build_tasks, discover_inputs
@@ -53,7 +53,7 @@ def rois_for(video: Path):
 if st.button("Score", type="primary", key="batch_run", disabled=not videos):
     runner, err = models.active_runner_or_error()
     if err:
-        st.error(f"The model could not be loaded: {err}")
+        user_names.error(f"The model could not be loaded: {err}")
     else:
         done = state.get("batch_results", {})
         tasks = []
@@ -64,7 +64,7 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
                                      stride=int(stride), max_frames=int(limit) or None, chunk_frames=50,
                                      annotate=annotate)
             except MGSError as exc:
-                st.error(str(exc))
+                user_names.error(str(exc))
         bar = st.progress(0.0, text="starting…")
 
         def on_status(s):
@@ -78,16 +78,16 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
         if not outcomes:
             bar.empty()
         for o in outcomes:
-            name = Path(o.input).name
+            name = user_names.shown(o.input)
             if o.state == FAILED:
-                st.error(f"{name}: {o.message}")
+                user_names.error(f"{name}: {o.message}")
                 continue
             if o.state == SKIPPED:
                 st.caption(f"{name}: already scored with these settings; the finished results are reused.")
             elif o.state == RESUMED:
                 st.caption(f"{name}: resumed; {o.frames - o.frames_new} frames were already scored.")
             if o.problems:
-                st.warning(f"{name}: {o.message}")
+                user_names.warning(f"{name}: {o.message}")
             done[o.input] = {"video": name, "state": o.state, "csv": o.csv, "parquet": o.parquet,
                              "annotated": o.annotated, "frames": o.frames, "frames/s": o.frames_per_s}
         state.put("batch_results", done)
@@ -102,7 +102,7 @@ if results:
     try:
         df = load_scores(info["csv"])
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
         st.stop()
     st.altair_chart(charts.score_lines(df, title=f"Orbital tightening per mouse: {info['video']}"), width="stretch",
                     key="batch_chart")

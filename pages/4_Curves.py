@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, live, models, nwb_download, paths, state
+from app_support import charts, live, models, nwb_download, paths, state, user_names
 from mgs_core.analysis import ScaleConversion, Smoothing, analyze, load_results, prepare
 from mgs_core.io.series import list_series, load_series
 from mgs_core.analysis.report import write_analysis_report
@@ -39,12 +39,12 @@ for rel in chosen_data:
     try:
         files.append(paths.safe_join(paths.data_dir(), rel))
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 for up in ups or []:
     try:
         files.append(state.save_upload(up, "results"))
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 
 if not files and not chosen_series:
     st.info("No results chosen yet. Score the sample video now (every 5th frame, about a minute on a laptop), or use "
@@ -53,7 +53,7 @@ if not files and not chosen_series:
                  disabled=not (paths.data_dir() / "demo.mp4").is_file()):
         runner, err = models.active_runner_or_error()
         if err:
-            st.error(f"The model could not be loaded: {err}")
+            user_names.error(f"The model could not be loaded: {err}")
         else:
             bar = st.progress(0.0, text="Scoring the sample video…")
             try:
@@ -66,7 +66,7 @@ if not files and not chosen_series:
                                       progress=lambda n, t: bar.progress(min(1.0, n / max(t, 1)), text=f"{n} of {t} frames"))
                 st.rerun()
             except MGSError as exc:
-                st.error(str(exc))
+                user_names.error(str(exc))
             finally:
                 models.release(runner)
     st.stop()
@@ -79,10 +79,10 @@ try:
         info = series_labels[label]
         loaded.append(prepare(load_series(info.folder), source=info.name))
         for msg in info.messages:
-            st.warning(msg)
+            user_names.warning(msg)
     df = pd.concat(loaded, ignore_index=True)
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
@@ -102,7 +102,7 @@ threshold = c4.slider("Threshold (0-9)", 0.0, 9.0, float(ScaleConversion().cut1)
 try:
     out = analyze(df, bin_s=float(bin_s), smoothing=smoothing, threshold=float(threshold))
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 
 frames = out.frames.assign(unit=out.frames["source"] + " · " + out.frames["animal"])

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, datasets, models, paths, pickers, state
+from app_support import charts, datasets, models, paths, pickers, state, user_names
 from mgs_core.errors import MGSError
 from mgs_core.io.dataset import load_dataset
 
@@ -40,7 +40,7 @@ if ds_src == "From the data folder":
         try:
             ds_dir = paths.safe_join(paths.data_dir(), rel)
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
     else:
         st.info("No folder with a labels.csv in the data folder.")
 else:
@@ -50,7 +50,7 @@ else:
         try:
             ds_dir = datasets.unpack_zip(state.save_upload(up, "uploads"), state.work_dir("datasets"))
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
 
 dataset = None
 if ds_dir is not None:
@@ -61,7 +61,7 @@ if ds_dir is not None:
                    f"(range {scores.min():.1f}-{scores.max():.1f})." if len(scores) else
                    f"`{ds_dir.name}`: {len(dataset)} crops, none with a score.")
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 
 st.subheader("3. Run")
 mode = st.radio("Evaluation", ["Pipeline evaluation", "k-fold cross-validation"], horizontal=True, key="ev_mode")
@@ -98,9 +98,9 @@ if st.button("Evaluate", type="primary", key="ev_run", disabled=dataset is None)
                                     progress=progress)
         state.put("ev_report", {"report": report, "dataset": ds_dir.name, "mode": mode})
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
     except ValueError as exc:
-        st.error(f"Cannot evaluate on this dataset: {exc}")
+        user_names.error(f"Cannot evaluate on this dataset: {exc}")
     finally:
         bar.empty()
 
@@ -113,7 +113,7 @@ if res:
         return "n/a" if v is None or not np.isfinite(v) else format(v, spec)
 
     if s.n == 0:
-        st.warning("The model found no scorable eye in these crops, so there is nothing to compare. Check that the "
+        user_names.warning("The model found no scorable eye in these crops, so there is nothing to compare. Check that the "
                    "model and the dataset match (crop size, imaging setup) or retrain below.")
     m = st.columns(6)
     m[0].metric("MAE", fmt(s.mae), help="Mean absolute error on the 0-9 scale (paper: 0.871)")
@@ -166,6 +166,6 @@ if t2.button("Train the score network", key="tr_run", disabled=dataset is None):
         st.success(f"Trained on {result.n_train} patches. It is now the active model (see the sidebar); evaluate it "
                    "above, or go back to the shipped weights from the sidebar.")
     except (MGSError, ValueError) as exc:
-        st.error(f"Training failed: {exc}")
+        user_names.error(f"Training failed: {exc}")
     finally:
         bar.empty()
