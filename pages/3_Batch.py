@@ -4,7 +4,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, nwb_download, paths, pickers, roi_table, state, user_names
+from app_support import charts, keyframe_strip, models, nwb_download, paths, pickers, roi_table, state, user_names
+from mgs_core.analysis.coverage import run_warning
 from mgs_core.errors import MGSError
 from mgs_core.io.results import load_scores
 from mgs_core.batch.inputs import build_tasks, discover_inputs
@@ -104,6 +105,9 @@ if results:
     except MGSError as exc:
         user_names.error(str(exc))
         st.stop()
+    warning = run_warning(info["csv"], info["video"])  # whole frame as the ROI and no eye in most frames
+    if warning:
+        user_names.warning(warning)
     st.altair_chart(charts.score_lines(df, title=f"Orbital tightening per mouse: {info['video']}"), width="stretch",
                     key="batch_chart")
     per_animal = (df.groupby(["animal", "group"], dropna=False)
@@ -111,6 +115,7 @@ if results:
                        max_score=("score", "max")).reset_index())
     st.dataframe(per_animal.style.format({"eye_visible": "{:.0%}", "mean_score": "{:.2f}", "max_score": "{:.2f}"}),
                  hide_index=True, key="batch_animals")
+    keyframe_strip.show(info["csv"])
     with st.expander("All rows"):
         st.dataframe(df, hide_index=True, key="batch_rows")
     d1, d2, d3, d4 = st.columns(4)
