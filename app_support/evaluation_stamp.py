@@ -57,12 +57,13 @@ def stale_reason(saved: EvalStamp, model_key_now: str | None, model_name_now: st
                  data_name_now: str, settings_now: str = "") -> str | None:
     """Why the stored result no longer describes the chosen model/data (None while it still does)."""
     if saved.mode == PIPELINE and model_key_now != saved.model_key:
-        return (f"These results are of **{saved.model_name}**; the model is now **{model_name_now}**. Press "
+        return (f"They were of **{saved.model_name}**; the model is now **{model_name_now}**. Press "
                 "**Evaluate** to measure the model now chosen.")
     if data_key_now != saved.data_key:
         now = f"**{data_name_now}**" if data_key_now else "no dataset"
-        return (f"These results are on **{saved.data_name}**; the dataset is now {now} (or its labels changed). "
+        return (f"They were on **{saved.data_name}**; the dataset is now {now} (or its labels changed). "
                 "Press **Evaluate** again.")
     if saved.mode == CV and settings_now != saved.settings:
-        return f"These results are of a cross-validation with {saved.settings}; the settings are now {settings_now}."
+        return (f"They were of a cross-validation with {saved.settings}; the settings are now {settings_now}. "
+                "Press **Evaluate** again.")
     return None

@@ -27,8 +27,9 @@ def show(csv: str | Path, title: str = "Key frames per animal") -> None:
         return
     if not tiles:
         return
-    st.subheader(title)
-    st.caption("The frames behind the numbers, as the networks saw them: per animal the lowest, median and highest "
+    box = st.container(key="keyframe_strip")
+    box.subheader(title)
+    box.caption("The frames behind the numbers, as the networks saw them: per animal the lowest, median and highest "
                "score and one frame where no eye could be judged (with the reason). The circle is the eye the "
                "network found.")
     animals: dict[str, list] = {}
@@ -36,7 +37,7 @@ def show(csv: str | Path, title: str = "Key frames per animal") -> None:
         animals.setdefault(t.roi, []).append(t)
     for roi, group in animals.items():
         head = group[0]
-        st.markdown(f"**{head.animal}** ({roi}{', ' + head.group if head.group else ''})")
-        cols = st.columns(4)
+        box.markdown(f"**{head.animal}** ({roi}{', ' + head.group if head.group else ''})")
+        cols = box.columns(4)
         for col, t in zip(cols, group):
             col.image(t.image, width=190, caption=f"frame {t.frame}")

@@ -114,7 +114,7 @@ def draw_keyframe(crop: np.ndarray, eye_uv: tuple[float, float] | None, score: f
     band = int(34 * s / 0.64)
     out[:band] = (out[:band] * 0.35).astype(np.uint8)  # dark bands so the text reads on any crop
     out[h - band:] = (out[h - band:] * 0.35).astype(np.uint8)
-    _text(out, caption, int(6 * s), band - int(10 * s / 0.64), BOX, s)
+    _text(out, caption, int(6 * s), band - int(10 * s / 0.64), BOX, s * 1.15)
     label = f"score {score:.1f}" if score is not None else (status.replace("_", " ") or "no eye")
     _text(out, label, int(6 * s), h - int(10 * s / 0.64), col, s * 1.3)
     return out

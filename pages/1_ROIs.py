@@ -57,7 +57,7 @@ with col_draw:
             if st.button("Move ROI here", key="roi_move"):
                 roi_table.replace(video, roi_table.move_box(table, target, box))
                 st.rerun()
-with col_auto:
+with col_auto.container(key="roi_proposal"):
     st.subheader("Automatic proposal")
     st.caption("Finds the boxes/mice in this frame; edit the result afterwards.")
     if st.button("Propose ROIs", key="roi_propose"):
@@ -80,7 +80,9 @@ with col_auto:
                    f"found {len(pending)} boxes. **Merge** keeps your names and groups where a proposed box overlaps "
                    "one of your boxes (and keeps your other boxes); **Replace** discards the table.")
         p1, p2, p3 = st.columns(3)
-        if p1.button("Merge, keeping names and groups", type="primary", key="roi_propose_merge"):
+        if p1.button("Merge", type="primary", key="roi_propose_merge",
+                     help="Keep your ids, animals and groups where a proposed box overlaps yours (IoU >= 0.3); keep "
+                          "your other boxes; add the new ones."):
             try:
                 from mgs_core.roi_detect import merge_proposal
 

@@ -51,6 +51,7 @@ def rois_for(video: Path):
     return (load_rois(rf), rf) if rf is not None else (None, None)
 
 
+warned: set[str] = set()
 if st.button("Score", type="primary", key="batch_run", disabled=not videos):
     runner, err = models.active_runner_or_error()
     if err:
@@ -89,6 +90,9 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
                 st.caption(f"{name}: resumed; {o.frames - o.frames_new} frames were already scored.")
             if o.problems:
                 user_names.warning(f"{name}: {o.message}")
+            if run_warning(o.csv, name):  # said where the run ends, and again whenever its results are shown
+                user_names.warning(run_warning(o.csv, name))
+                warned.add(o.input)
             done[o.input] = {"video": name, "state": o.state, "csv": o.csv, "parquet": o.parquet,
                              "annotated": o.annotated, "frames": o.frames, "frames/s": o.frames_per_s}
         state.put("batch_results", done)
@@ -106,7 +110,7 @@ if results:
         user_names.error(str(exc))
         st.stop()
     warning = run_warning(info["csv"], info["video"])  # whole frame as the ROI and no eye in most frames
-    if warning:
+    if warning and pick not in warned:
         user_names.warning(warning)
     st.altair_chart(charts.score_lines(df, title=f"Orbital tightening per mouse: {info['video']}"), width="stretch",
                     key="batch_chart")

@@ -129,10 +129,10 @@ res = state.get("ev_report")
 stale = None
 if res:
     stale = evaluation_stamp.stale_reason(res["stamp"], model_now, model_label, data_now, ds_label or "no dataset",
-                                          settings) if res.get("stamp") else "These results predate this version."
+                                          settings) if res.get("stamp") else "They predate this version of the page."
     if stale:  # cleared from the screen: figures of another model or dataset must not sit under this one's name
         st.subheader("Results")
-        st.info(f"Earlier results cleared. {stale}")
+        st.info(f"Earlier results cleared: {stale}")
 if res and not stale:
     rep = res["report"]
     s = rep.score
