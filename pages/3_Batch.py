@@ -12,7 +12,6 @@ from mgs_core.batch.inputs import build_tasks, discover_inputs
 from mgs_core.batch.models import ModelSpec
 from mgs_core.batch.run import run_batch
 from mgs_core.batch.task import FAILED, RESUMED, SKIPPED
-from mgs_core.io.rois import load_rois
 
 st.title("Batch scoring")
 st.markdown("Score whole recorded videos. Every scored frame gets one row per mouse; frames where the eye is not "
@@ -44,11 +43,9 @@ if pending:
             "continue where it stopped (already scored chunks are kept).")
 
 
-def rois_for(video: Path):
-    if shared_roi is not None:
-        return load_rois(shared_roi), shared_roi
-    rf = roi_table.scoring_file(video)
-    return (load_rois(rf), rf) if rf is not None else (None, None)
+def roi_file_for(video: Path):
+    """The ROI file for ``video`` (build_tasks reads and checks it against the video's frame size)."""
+    return shared_roi if shared_roi is not None else roi_table.scoring_file(video)
 
 
 warned: set[str] = set()
@@ -61,7 +58,7 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
         tasks = []
         for video in videos:  # the same tasks `mgs score` runs; problems found before scoring are shown per video
             try:
-                _, roi_file = rois_for(video)
+                roi_file = roi_file_for(video)
                 tasks += build_tasks(discover_inputs([video]), out_dir, ModelSpec(), rois_file=roi_file,
                                      stride=int(stride), max_frames=int(limit) or None, chunk_frames=50,
                                      annotate=annotate)
@@ -90,8 +87,9 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos):
                 st.caption(f"{name}: resumed; {o.frames - o.frames_new} frames were already scored.")
             if o.problems:
                 user_names.warning(f"{name}: {o.message}")
-            if run_warning(o.csv, name):  # said where the run ends, and again whenever its results are shown
-                user_names.warning(run_warning(o.csv, name))
+            whole_frame = run_warning(o.csv, name)  # said where the run ends, and whenever its results are shown
+            if whole_frame:
+                user_names.warning(whole_frame)
                 warned.add(o.input)
             done[o.input] = {"video": name, "state": o.state, "csv": o.csv, "parquet": o.parquet,
                              "annotated": o.annotated, "frames": o.frames, "frames/s": o.frames_per_s}
