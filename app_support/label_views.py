@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support import audit_trail, auth, labelling, state
+from app_support import audit_trail, auth, labelling, state, user_names
 from mgs_core.analysis.scale import SCALE_0_9, SCALE_MGS012
 from mgs_core.errors import MGSError
 
@@ -29,7 +29,7 @@ def choose_set_and_rater(all_sets: list[str], set_name: str | None, rater: str |
     try:
         ls = labelling.open_set(name)
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
         return None, None
     raters = ls.rater_names()
     options = raters + ([NEW] if allow_new else [])
@@ -58,7 +58,7 @@ def choose_set_and_rater(all_sets: list[str], set_name: str | None, rater: str |
                 st.session_state["lab_pending_rater"] = rf.name
                 st.rerun()
             except MGSError as exc:
-                st.error(str(exc))
+                user_names.error(str(exc))
         labelling.set_url_state(name, None, blind)
         return ls, None
     labelling.set_url_state(name, who, blind)
@@ -97,7 +97,7 @@ def labelling_view(ls, rater: str, blind: bool) -> None:
         st.success(f"All {n} frames labelled. Export them in step 3 or compare raters on the Agreement page.")
     msg = st.session_state.pop(_msg_key(ls, rater), None)
     if msg and msg.get("error"):
-        st.error(msg["error"])
+        user_names.error(msg["error"])
     elif msg and msg.get("message"):
         st.caption(f"✓ {msg['message']}")
     lab = rf.labels.get(item.name)
@@ -136,7 +136,7 @@ def dataset_view(ls, rater: str | None) -> None:
                 state.put("lab_zip_path", str(path))
                 audit_trail.record("labels.export", ls.name, rater=rater)
             except MGSError as exc:
-                st.error(str(exc))
+                user_names.error(str(exc))
         zp = state.get("lab_zip_path")
         if zp and ls.name in zp:
             with open(zp, "rb") as fh:
@@ -152,7 +152,7 @@ def dataset_view(ls, rater: str | None) -> None:
             audit_trail.record("labels.import", ls.name, rater=res.rater, labels=res.n_labels)
             st.success(f"{res.n_labels} labels imported as rater {res.rater} ({res.scale}).")
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
 
 
 def _fmt(v) -> str:
@@ -183,7 +183,7 @@ def finetune_view(all_sets: list[str], set_name: str | None) -> None:
                                           int(e_score), int(folds))
                 st.session_state["ft_job"] = job
             except MGSError as exc:
-                st.error(str(exc))
+                user_names.error(str(exc))
     jobs = finetune_jobs.list_jobs(labelling.labels_root())
     running = any(j.get("state") == finetune_jobs.RUNNING for j in jobs)
 

@@ -18,6 +18,7 @@ from mgs_core.access.roles import ADMIN, OPERATOR
 from mgs_core.errors import MGSError
 
 _KEY = "mgs_model"
+_FLASH = "mgs_model_flash"
 
 
 def model_choice() -> dict:
@@ -37,6 +38,28 @@ def set_model(seg: str | Path | None, score: str | Path | None, label: str) -> N
     choice = dict(model_choice())
     choice.update(seg=str(seg) if seg else None, score=str(score) if score else None, label=label)
     st.session_state[_KEY] = choice
+
+
+def activate(seg: str | Path | None, score: str | Path | None, label: str, message: str) -> None:
+    """Make a model the active one and start the script again, so the sidebar (drawn before the page) and every
+    page name it at once; ``message`` is shown once at the top of the page after the rerun."""
+    set_model(seg, score, label)
+    st.session_state[_FLASH] = message
+    st.rerun()
+
+
+def pop_flash() -> str | None:
+    """The message of the last :func:`activate` (once)."""
+    return st.session_state.pop(_FLASH, None)
+
+
+def active_paths(choice: dict | None = None) -> tuple[Path, Path]:
+    """The (segmentation, score) checkpoint files of a choice (shipped weights where it names none)."""
+    from mgs_core.models import default_weight_paths
+
+    choice = choice or model_choice()
+    seg_default, score_default = default_weight_paths()
+    return Path(choice.get("seg") or seg_default), Path(choice.get("score") or score_default)
 
 
 def set_server(address: str | None) -> None:

@@ -32,7 +32,9 @@ def download_button(container, files: list[Path], key: str, name: str = "mgs_sco
     """An NWB download button for ``files`` (or a caption saying why there is none)."""
     data, err = nwb_bytes(files, name)
     if data is None:
-        container.caption(f"NWB not available: {err}")
+        from app_support import user_names
+
+        container.caption(f"NWB not available: {user_names.clean(err)}")
         return
     container.download_button("NWB", data, file_name=name, mime="application/x-hdf5", key=key,
                               help="Per-animal score, eye position and status as NWB TimeSeries (processing/behavior), "

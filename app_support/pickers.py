@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support import paths, state
+from app_support import paths, state, user_names
 from mgs_core.errors import MGSError
 
 
@@ -27,7 +27,7 @@ def pick_file(label: str, exts: tuple[str, ...], key: str, default: str | None =
         try:
             return paths.safe_join(paths.data_dir(), rel)
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
             return None
     types = upload_types or [e.lstrip(".") for e in exts]
     up = st.file_uploader(f"Upload ({', '.join(types)})", type=types, key=f"{key}_up", help=state.upload_note())
@@ -37,7 +37,7 @@ def pick_file(label: str, exts: tuple[str, ...], key: str, default: str | None =
     try:
         return state.save_upload(up)
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
         return None
 
 
@@ -51,12 +51,12 @@ def pick_many(label: str, exts: tuple[str, ...], key: str, default: list[str] | 
         try:
             out.append(paths.safe_join(paths.data_dir(), rel))
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
     ups = st.file_uploader(f"…or upload {label.lower()}", type=[e.lstrip(".") for e in exts],
                            accept_multiple_files=True, key=f"{key}_up", help=state.upload_note())
     for up in ups or []:
         try:
             out.append(state.save_upload(up))
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
     return out

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from mgs_core.errors import RoiError
-from mgs_core.io.rois import load_rois, rois_from_dict
+from mgs_core.io.rois import load_rois, rois_from_dict, same_rois
 from mgs_core.types import RoiSet
 
 COLUMNS = ["id", "animal", "group", "x", "y", "w", "h"]
@@ -59,10 +59,49 @@ def version(video: Path) -> int:
     return st.session_state.get(f"{_key(video)}::v", 0)
 
 
-def replace(video: Path, df: pd.DataFrame) -> None:
-    """Replace the table programmatically (new editor widget so its old edits do not re-apply)."""
+def replace(video: Path, df: pd.DataFrame, proposed: bool = False) -> None:
+    """Replace the table programmatically (new editor widget so its old edits do not re-apply); ``proposed`` marks
+    it as an untouched automatic proposal (replacing it later needs no confirmation)."""
     st.session_state[_key(video)] = df.reset_index(drop=True)
     st.session_state[f"{_key(video)}::v"] = version(video) + 1
+    st.session_state[f"{_key(video)}::proposed"] = df.reset_index(drop=True).copy() if proposed else None
+    st.session_state.pop(f"{_key(video)}::pending", None)
+
+
+def _rows(df: pd.DataFrame) -> list[tuple]:
+    """The table's non-blank rows as plain tuples (for comparing tables whatever their dtypes)."""
+    out = []
+    for row in df.to_dict("records"):
+        values = tuple("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+                       for v in (row.get(c) for c in COLUMNS))
+        if any(values):
+            out.append(values)
+    return out
+
+
+def needs_confirmation(df: pd.DataFrame, last_proposal: pd.DataFrame | None) -> bool:
+    """True when replacing ``df`` would lose the user's work: it has rows (names, groups, drawn or loaded boxes)
+    and is not an untouched automatic proposal (pure)."""
+    rows = _rows(df)
+    if not rows:
+        return False
+    return last_proposal is None or rows != _rows(last_proposal)
+
+
+def ask_before_proposing(video: Path, df: pd.DataFrame) -> bool:
+    return needs_confirmation(df, st.session_state.get(f"{_key(video)}::proposed"))
+
+
+def hold_proposal(video: Path, proposal: RoiSet | None) -> None:
+    """Keep a proposal waiting for the user's choice (merge / replace / cancel); None drops it."""
+    if proposal is None:
+        st.session_state.pop(f"{_key(video)}::pending", None)
+    else:
+        st.session_state[f"{_key(video)}::pending"] = proposal
+
+
+def held_proposal(video: Path) -> RoiSet | None:
+    return st.session_state.get(f"{_key(video)}::pending")
 
 
 def remember(video: Path, df: pd.DataFrame) -> None:
@@ -127,6 +166,27 @@ def use_for_scoring(video: Path, roi_file: Path) -> None:
         workspace.store_rois(load_rois(roi_file), f"{Path(video).stem}.rois.json", video=Path(video).name)
     except MGSError as exc:
         st.warning(f"The ROI set is used in this session but was not kept in the workspace: {exc}")
+
+
+def saved_state(roiset: RoiSet | None, saved: RoiSet | None) -> str:
+    """"saved" when the table is what the scoring file holds, "unsaved" when it differs, "none" without a file
+    (pure; ``saved`` = the scoring file's ROI set or None)."""
+    if saved is None:
+        return "none"
+    return "saved" if roiset is not None and same_rois(roiset, saved) else "unsaved"
+
+
+def scoring_rois(video: Path, width: int, height: int) -> tuple[RoiSet | None, str | None]:
+    """(the ROI set scoring would use for ``video``, None) or (None, why that file cannot be used)."""
+    path = scoring_file(video)
+    if path is None:
+        return None, None
+    from app_support import user_names
+
+    try:
+        return load_rois(path, frame_size=(width, height), name=user_names.shown(path)), None
+    except RoiError as exc:
+        return None, str(exc)
 
 
 def scoring_file(video: Path) -> Path | None:

@@ -54,3 +54,6 @@ def render() -> None:
             models.set_server(None)
         st.divider()
         st.caption("MGS Live scores the Mouse Grimace Scale orbital-tightening item (0 = open eye, 9 = closed slit).")
+    flash = models.pop_flash()  # after an activation: shown at the top of the page, under the same sidebar
+    if flash:
+        st.success(flash)

@@ -55,6 +55,9 @@ def save_upload(uploaded, kind: str = "uploads") -> Path:
         tmp = path.with_name(path.name + ".part")
         tmp.write_bytes(data)
         tmp.replace(path)
+    from app_support import user_names
+
+    user_names.remember(path, uploaded.name)  # messages call it by the name it was uploaded as
     return path
 
 

@@ -99,3 +99,22 @@ def draw_results(frame: np.ndarray, rois: RoiSet, result: FrameResult, show_time
     if result.error:
         _text(out, f"not scored: {result.error}"[:90], int(8 * s), int(28 * s), (255, 80, 80), s)
     return out
+
+
+def draw_keyframe(crop: np.ndarray, eye_uv: tuple[float, float] | None, score: float | None, caption: str,
+                  status: str = "") -> np.ndarray:
+    """One tile of a key-frame strip: an ROI crop with the eye marker (crop pixels) and the score drawn in, or why
+    there is no score (``status``, e.g. "eye hidden"); ``caption`` (e.g. "lowest  t=3.2 s") along the top."""
+    out = crop.copy()
+    s = max(0.45, min(out.shape[:2]) / 400.0)
+    col = score_colour(score) if score is not None else NO_EYE
+    if eye_uv is not None:
+        _eye(out, eye_uv[0], eye_uv[1], int(round(12 * s / 0.64)), col, s)
+    h = out.shape[0]
+    band = int(34 * s / 0.64)
+    out[:band] = (out[:band] * 0.35).astype(np.uint8)  # dark bands so the text reads on any crop
+    out[h - band:] = (out[h - band:] * 0.35).astype(np.uint8)
+    _text(out, caption, int(6 * s), band - int(10 * s / 0.64), BOX, s * 1.15)
+    label = f"score {score:.1f}" if score is not None else (status.replace("_", " ") or "no eye")
+    _text(out, label, int(6 * s), h - int(10 * s / 0.64), col, s * 1.3)
+    return out

@@ -142,3 +142,51 @@ def propose_rois(frame: np.ndarray, prefix: str = "box") -> RoiSet:
     rois = tuple(Roi(f"{prefix}{i + 1}", x, y, w, h, f"{prefix}{i + 1}", "")
                  for i, (x, y, w, h) in enumerate(_reading_order(rects)))
     return RoiSet(rois, width, height)
+
+
+def box_iou(a: Roi, b: Roi) -> float:
+    """Intersection over union of two ROI rectangles (0 when they do not touch)."""
+    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    union = a.w * a.h + b.w * b.h - inter
+    return inter / union if union > 0 else 0.0
+
+
+MERGE_IOU = 0.3  # a proposed box this close to a drawn one is the same box/mouse
+
+
+def merge_proposal(current: RoiSet, proposed: RoiSet, min_iou: float = MERGE_IOU) -> RoiSet:
+    """A proposal merged into the user's ROIs without losing their work.
+
+    Each current ROI that overlaps a proposed box (IoU >= ``min_iou``, best pair first, one to one) keeps its id,
+    animal and group and takes the proposed rectangle; current ROIs without a match are kept as they are
+    (hand-drawn boxes the detector missed); proposed boxes without a match are added with fresh ``boxN`` ids.
+    """
+    pairs = sorted(((box_iou(c, p), i, j) for i, c in enumerate(current.rois) for j, p in enumerate(proposed.rois)),
+                   reverse=True)
+    match_of: dict[int, int] = {}
+    used: set[int] = set()
+    for iou, i, j in pairs:
+        if iou < min_iou:
+            break
+        if i not in match_of and j not in used:
+            match_of[i] = j
+            used.add(j)
+    out = []
+    for i, c in enumerate(current.rois):
+        if i in match_of:
+            p = proposed.rois[match_of[i]]
+            out.append(Roi(c.id, p.x, p.y, p.w, p.h, c.animal, c.group))
+        else:
+            out.append(c)
+    taken = {r.id for r in out}
+    n = 1
+    for j, p in enumerate(proposed.rois):
+        if j in used:
+            continue
+        while f"box{n}" in taken:
+            n += 1
+        taken.add(f"box{n}")
+        out.append(Roi(f"box{n}", p.x, p.y, p.w, p.h, f"box{n}", ""))
+    return RoiSet(tuple(out), proposed.frame_width, proposed.frame_height)

@@ -1,7 +1,7 @@
 """Home: what MGS Live does, the pipeline, a one-click demo on the sample video, honest notes on the weights."""
 import streamlit as st
 
-from app_support import charts, jobs, models, paths, state
+from app_support import charts, jobs, models, paths, state, user_names
 
 st.title("MGS Live: Mouse Grimace Scale from video")
 st.markdown(
@@ -31,7 +31,7 @@ seconds = st.select_slider("Seconds to score", options=[1, 2, 3, 5, 10], value=2
 if st.button("Run the demo", type="primary", key="home_demo", disabled=not demo.is_file()):
     runner, err = models.active_runner_or_error()
     if err:
-        st.error(f"The model could not be loaded: {err}")
+        user_names.error(f"The model could not be loaded: {err}")
     else:
         bar = st.progress(0.0, text="Scoring…")
         try:
@@ -40,12 +40,12 @@ if st.button("Run the demo", type="primary", key="home_demo", disabled=not demo.
                                                                             text=f"Scored {done} of {total} frames"))
             state.put("home_demo_result", df)
         except Exception as exc:  # noqa: BLE001 - shown in the page, app keeps working
-            st.error(f"The demo failed: {exc}")
+            user_names.error(f"The demo failed: {exc}")
         finally:
             models.release(runner)
             bar.empty()
 if not demo.is_file():
-    st.warning(f"The sample video is missing from the data folder `{paths.data_dir()}`.")
+    user_names.warning(f"The sample video is missing from the data folder `{paths.data_dir()}`.")
 result = state.get("home_demo_result")
 if result is not None and len(result):
     st.altair_chart(charts.score_lines(result, title="Orbital tightening per mouse (sample video)"), width="stretch")

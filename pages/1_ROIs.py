@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, media, paths, pickers, roi_table, state
+from app_support import charts, media, paths, pickers, roi_table, state, user_names
 from mgs_core.errors import MGSError
 from mgs_core.geometry import crop_roi
 from mgs_core.io.rois import rois_from_dict, rois_to_dict, save_rois
@@ -21,7 +21,7 @@ if video is None:
 try:
     info = media.info(video)
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 state.put("roi_video", str(video))
 W, H = info.width, info.height
@@ -32,7 +32,7 @@ if info.n_frames > 1:
 try:
     frame = media.frame_at(video, index)
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 
 table = roi_table.current(video, W, H)
@@ -57,19 +57,46 @@ with col_draw:
             if st.button("Move ROI here", key="roi_move"):
                 roi_table.replace(video, roi_table.move_box(table, target, box))
                 st.rerun()
-with col_auto:
+with col_auto.container(key="roi_proposal"):
     st.subheader("Automatic proposal")
     st.caption("Finds the boxes/mice in this frame; edit the result afterwards.")
     if st.button("Propose ROIs", key="roi_propose"):
         try:
             from mgs_core.roi_detect import propose_rois
 
-            roi_table.replace(video, roi_table.from_roiset(propose_rois(frame)))
+            proposal = propose_rois(frame)
+            if roi_table.ask_before_proposing(video, table):
+                roi_table.hold_proposal(video, proposal)  # the table holds the user's work: ask first
+            else:
+                roi_table.replace(video, roi_table.from_roiset(proposal), proposed=True)
             st.rerun()
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(exc)
         except ImportError:
-            st.error("Automatic ROI proposal is not available in this installation.")
+            user_names.error("Automatic ROI proposal is not available in this installation.")
+    pending = roi_table.held_proposal(video)
+    if pending is not None:
+        st.warning(f"The table already holds {len(table)} ROIs of yours (ids, animals, groups, boxes). The proposal "
+                   f"found {len(pending)} boxes. **Merge** keeps your names and groups where a proposed box overlaps "
+                   "one of your boxes (and keeps your other boxes); **Replace** discards the table.")
+        p1, p2, p3 = st.columns(3)
+        if p1.button("Merge", type="primary", key="roi_propose_merge",
+                     help="Keep your ids, animals and groups where a proposed box overlaps yours (IoU >= 0.3); keep "
+                          "your other boxes; add the new ones."):
+            try:
+                from mgs_core.roi_detect import merge_proposal
+
+                merged = merge_proposal(roi_table.to_roiset(table, W, H), pending)
+                roi_table.replace(video, roi_table.from_roiset(merged))
+                st.rerun()
+            except MGSError as exc:
+                user_names.error(f"Cannot merge: {exc}. Fix the table, or replace it.")
+        if p2.button("Replace the table", key="roi_propose_replace"):
+            roi_table.replace(video, roi_table.from_roiset(pending), proposed=True)
+            st.rerun()
+        if p3.button("Cancel", key="roi_propose_cancel"):
+            roi_table.hold_proposal(video, None)
+            st.rerun()
 
 st.subheader("ROI table")
 st.caption("Edit ids, animal names, groups and coordinates here; add or delete rows with the table's controls.")
@@ -80,7 +107,7 @@ roi_table.remember(video, edited)
 try:
     roiset = roi_table.to_roiset(edited, W, H)
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     roiset = None
 
 if roiset is not None and len(roiset):
@@ -101,10 +128,20 @@ with c1:
         if st.button("Use these ROIs for scoring in this session", key="roi_use"):
             path = save_rois(roiset, state.work_dir("rois") / f"{video.stem}.rois.json")
             roi_table.use_for_scoring(video, path)
-            st.success(f"Saved. Live and Batch scoring of {video.name} will use these {len(roiset)} ROIs.")
+            st.success(f"Saved. Live and Batch scoring of {user_names.shown(video)} will use these {len(roiset)} ROIs.")
     active = roi_table.scoring_file(video)
-    if active:
-        st.caption(f"Scoring uses: `{active.name}`")
+    saved, problem = roi_table.scoring_rois(video, W, H)
+    if problem:
+        user_names.error(f"{problem}. Scoring refuses this file: save the table above for this video instead.")
+    status = roi_table.saved_state(roiset, saved)
+    if status == "saved":
+        st.caption(f"Scoring uses: `{user_names.shown(active)}` (the table above is saved in it).")
+    elif status == "unsaved":
+        user_names.warning(f"**Unsaved changes**: the table differs from `{user_names.shown(active)}`, which Live and "
+                           "Batch scoring use. Press **Use these ROIs for scoring in this session** to save them.")
+    elif not problem:
+        st.caption("Not saved for scoring yet: until you press **Use these ROIs for scoring in this session**, "
+                   "scoring uses the whole frame as one ROI.")
 with c2:
     up = st.file_uploader("Load an ROI file (.json)", type=["json"], key="roi_load",
                           help="The MGS Live ROI format (docs/formats.md). " + state.upload_note())
@@ -114,11 +151,11 @@ with c2:
                 data = json.loads(up.getvalue().decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise roi_table.RoiError(f"ROI file {up.name} is not valid JSON ({exc})") from None
-            loaded = rois_from_dict(data, source=f"ROI file {up.name}")
+            loaded = rois_from_dict(data, source=f"ROI file {up.name}", frame_size=(W, H))
             from mgs_core.io.rois import validate_rois
 
             validate_rois(loaded, W, H, source=f"ROI file {up.name}")
             roi_table.replace(video, roi_table.from_roiset(loaded))
             st.rerun()
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from app_support import charts, live, models, paths, pickers, roi_table, state
+from app_support import charts, live, models, paths, pickers, roi_table, state, user_names
 from app_support.live_worker import CameraWorker, FileWorker
 from mgs_core.errors import MGSError
 from mgs_core.io.rois import load_rois, validate_rois
@@ -30,7 +30,7 @@ def load_roi_file(path):
     try:
         return load_rois(path)
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
         st.stop()
 
 
@@ -53,7 +53,7 @@ if source == "Webcam":
         try:
             roi_file = state.save_upload(up, "rois")
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
             st.stop()
         roiset = load_roi_file(roi_file)
         st.caption(f"{len(roiset)} ROIs for {roiset.frame_width}x{roiset.frame_height} frames.")
@@ -68,7 +68,7 @@ if source == "Webcam":
     if playing and not was_playing:
         runner, err = models.active_runner_or_error()
         if err:
-            st.error(f"The model could not be loaded: {err}")
+            user_names.error(f"The model could not be loaded: {err}")
             st.stop()
         try:
             relay.worker = live.start_camera(runner, roiset, roi_file)
@@ -87,16 +87,17 @@ else:
     if video is None:
         st.stop()
     rf = roi_table.scoring_file(video)
-    roiset = load_roi_file(rf) if rf is not None else None
+    roiset = None
     try:
         info = probe_video(video)
         if info.is_image:
             raise MGSError(f"{video.name} is an image; live scoring needs a video (use Batch scoring for images)")
-        if roiset is not None:
+        if rf is not None:  # the video's size first, so a file for another size is named as a size mismatch
+            roiset = load_rois(rf, frame_size=(info.width, info.height))
             validate_rois(roiset, info.width, info.height, source=f"ROI file {rf.name}")
     except MGSError as exc:
-        st.error(f"{exc}. Nothing was scored; choose another file" + (" or fix the ROIs on **Regions of "
-                                                                        "interest**." if roiset else "."))
+        user_names.error(f"{exc}. Nothing was scored; choose another file" + (" or fix the ROIs on **Regions of "
+                                                                        "interest**." if rf else "."))
         st.stop()
     st.caption((f"ROIs: `{rf.name}` ({len(roiset)} boxes); change them on **Regions of interest**." if roiset else
                 "No ROI file for this video: the whole frame is one ROI. Draw boxes on **Regions of interest**.")
@@ -112,7 +113,7 @@ else:
     if c1.button("Start", type="primary", key="live_start", disabled=running):
         runner, err = models.active_runner_or_error()
         if err:
-            st.error(f"The model could not be loaded: {err}")
+            user_names.error(f"The model could not be loaded: {err}")
             st.stop()
         act(live.start_file, runner, video, roiset, rf, speed, loop)
     paused = running and worker.paused
@@ -126,7 +127,7 @@ else:
         else:
             runner, err = models.active_runner_or_error()
             if err:
-                st.error(f"The model could not be loaded: {err}")
+                user_names.error(f"The model could not be loaded: {err}")
                 st.stop()
             act(live.start_file, runner, video, roiset, rf, speed, loop, seek_t)
     if running:
@@ -137,7 +138,7 @@ else:
 
 problem = state.get("live_action_error")
 if problem:
-    st.error(problem)
+    user_names.error(problem)
     state.put("live_action_error", None)
 state.put("live_view_running", running)
 
@@ -163,7 +164,7 @@ def live_view():
     st.caption(f"**{s.state}** · {where} · {s.stats.scored} frames scored · {s.stats.rows_written} rows saved to "
                f"`{s.series.name}` · scoring {s.stats.score_ms_p50:.0f} ms/frame (median)")
     if s.message:
-        (st.error if s.state == "failed" else st.info)(s.message)
+        (user_names.error if s.state == "failed" else st.info)(s.message)
     html = disp.html if not new_result else None  # nothing new since the last refresh: no drawing, no encoding
     if html is None and s.image is not None and s.result is not None:
         drawn, rs = live.preview(s.image, s.roiset, s.result)

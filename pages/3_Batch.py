@@ -4,7 +4,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_support import charts, models, nwb_download, paths, pickers, roi_table, run_list, state, workspace
+from app_support import (charts, keyframe_strip, models, nwb_download, paths, pickers, roi_table, run_list, state,
+                         user_names, workspace)
+from mgs_core.analysis.coverage import run_warning
 from mgs_core.analysis.curves import NO_GROUP, prepare
 from mgs_core.batch.task import FAILED, RESUMED
 from mgs_core.errors import MGSError
@@ -50,11 +52,11 @@ def rois_for(video: Path):
 
 
 if not ws.writable:
-    st.error(f"{ws.message}. Scoring is off until another workspace is chosen in the sidebar.")
+    user_names.error(f"{ws.message}. Scoring is off until another workspace is chosen in the sidebar.")
 if st.button("Score", type="primary", key="batch_run", disabled=not videos or not ws.writable):
     runner, err = models.active_runner_or_error()
     if err:
-        st.error(f"The model could not be loaded: {err}")
+        user_names.error(f"The model could not be loaded: {err}")
     else:
         bar = st.progress(0.0, text="starting…")
 
@@ -70,16 +72,16 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos or no
         bar.empty()
         for r in results:
             if r["error"]:
-                st.error(r["error"])
+                user_names.error(r["error"])
             elif r["state"] == FAILED:
-                st.error(f"{r['video']}: {r['message']}")
+                user_names.error(f"{r['video']}: {r['message']}")
             elif r["state"] == "reused":
                 st.caption(f"{r['video']}: already scored with these settings (run {r['run']}); that run is shown. "
                            "Tick *Replace the earlier runs* to score it again.")
             elif r["state"] == RESUMED:
                 st.caption(f"{r['video']}: resumed in run {r['run']}.")
             if r.get("problems"):
-                st.warning(f"{r['video']}: {r['message']}")
+                user_names.warning(f"{r['video']}: {r['message']}")
         shown = [r["run"] for r in results if r["run"]]
         if shown:
             state.put("batch_show_run", shown[-1])
@@ -109,8 +111,11 @@ if entries:
     try:
         df = load_scores(info["csv"])
     except MGSError as exc:
-        st.error(f"run {entry.id}: {exc}")
+        user_names.error(f"run {entry.id}: {exc}")
         st.stop()
+    warning = run_warning(info["csv"], info["video"])  # whole frame as the ROI and no eye in most frames
+    if warning:
+        user_names.warning(warning)
     pieces = prepare(df, source=entry.record.source_name)
     pieces = pieces[pieces["score_0_9"].notna()].assign(
         piece=lambda d: d["animal"] + " #" + d["segment"].astype(str))
@@ -125,6 +130,7 @@ if entries:
     st.dataframe(per_animal.style.format({"fraction eye visible": "{:.0%}", "mean score (0-9)": "{:.2f}",
                                           "max score (0-9)": "{:.2f}"}),
                  hide_index=True, key="batch_animals")
+    keyframe_strip.show(info["csv"])
     with st.expander("All rows"):
         st.dataframe(df, hide_index=True, key="batch_rows")
     d1, d2, d3, d4 = st.columns(4)

@@ -7,7 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import audit_trail, charts, identity, models, nwb_download, paths, run_list, state, workspace
+from app_support import (audit_trail, charts, identity, models, nwb_download, paths, run_list, state, user_names,
+                         workspace)
 from mgs_core.analysis import ScaleConversion, Smoothing, analyze, load_results, prepare
 from mgs_core.analysis.columns import human_columns
 from mgs_core.analysis.curves import SEGMENT_COL, SMOOTH_COL, check_groups
@@ -49,12 +50,12 @@ for rel in chosen_data:
     try:
         files.append(paths.safe_join(paths.data_dir(), rel))
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 for up in ups or []:
     try:
         files.append(state.save_upload(up, "results"))
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 
 if not files and not chosen_runs:
     st.info("No results chosen yet. Score the sample video now (every 5th frame, about a minute on a laptop), or use "
@@ -64,7 +65,7 @@ if not files and not chosen_runs:
                  disabled=not demo.is_file() or not ws.writable):
         runner, err = models.active_runner_or_error()
         if err:
-            st.error(f"The model could not be loaded: {err}")
+            user_names.error(f"The model could not be loaded: {err}")
         else:
             bar = st.progress(0.0, text="Scoring the sample video…")
             try:
@@ -76,7 +77,7 @@ if not files and not chosen_runs:
                 models.release(runner)
             problems = [r["error"] or r["message"] for r in done if r["error"] or r["state"] == "failed"]
             for msg in problems:
-                st.error(msg)
+                user_names.error(msg)
             if not problems:
                 workspace.open_on_curves([r["run"] for r in done])
                 st.rerun()
@@ -88,7 +89,7 @@ try:
         entry = by_label[lab]
         table, notes = workspace.load_entry(entry)
         for msg in notes:
-            st.warning(msg)
+            user_names.warning(msg)
         loaded.append(prepare(table, source=entry.record.source_name))
         scored_videos.append(workspace.scored_video(entry))
         sources.append(entry.record.source_name)
@@ -103,7 +104,7 @@ try:
     df = pd.concat(loaded, ignore_index=True)
     check_groups(df)
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
@@ -123,7 +124,7 @@ threshold = c4.slider("Threshold (0-9)", 0.0, 9.0, float(ScaleConversion().cut1)
 try:
     out = analyze(df, bin_s=float(bin_s), smoothing=smoothing, threshold=float(threshold))
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 
 n_animals, n_files = out.animals["animal"].nunique(), df["source"].nunique()
@@ -199,7 +200,7 @@ if st.button("Build the full report (PNG figure, Markdown, all tables)", key="cu
                                                         "threshold": float(threshold)})
         st.caption(f"Kept in workspace {ws.name} as run {rec.id}.")
     except MGSError as exc:
-        st.warning(f"The report was not kept in the workspace: {exc}")
+        user_names.warning(f"The report was not kept in the workspace: {exc}")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for p in sorted(rep_dir.iterdir()):

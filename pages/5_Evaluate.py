@@ -5,9 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import audit_trail, auth, charts, datasets, identity, limits, models, paths, pickers, state
+from app_support import (audit_trail, auth, charts, datasets, evaluation_stamp, identity, limits, models, paths, pickers,
+                         state, user_names)
+from app_support.evaluation_stamp import CV, PIPELINE, EvalStamp
 from mgs_core.errors import MGSError
-from mgs_core.io.dataset import load_dataset
+from mgs_core.evaluation.caveats import caveats, trained_on
+from mgs_core.io.dataset import dataset_digest, load_dataset
 
 st.title("Model evaluation")
 st.markdown("Compare the model's scores with labelled scores. **Pipeline evaluation** runs each labelled crop through "
@@ -27,6 +30,12 @@ if model_src == "A checkpoint file":
     choice.update(score=str(score_ck) if score_ck else choice.get("score"),
                   seg=str(seg_ck) if seg_ck else choice.get("seg"), server=None)
 
+seg_path, score_path = models.active_paths(choice)
+score_card = models.card_of(score_path)
+model_label = (f"{choice['label']} ({models.model_name(score_card, score_path.name)})"
+               if model_src != "A checkpoint file" else f"checkpoint {user_names.shown(score_path)}")
+model_now = evaluation_stamp.model_key(seg_path, score_path, choice.get("server"))
+
 st.subheader("2. Labelled dataset")
 st.caption("Format: a folder with 256 x 256 ROI crops and `labels.csv` (image, mask, eye_x, eye_y, eye_visible, "
            "score); see docs/dataset.md. Upload it as one ZIP.")
@@ -40,7 +49,7 @@ if ds_src == "From the data folder":
         try:
             ds_dir = paths.safe_join(paths.data_dir(), rel)
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
     else:
         st.info("No folder with a labels.csv in the data folder.")
 else:
@@ -49,19 +58,22 @@ else:
     if up is not None:
         try:
             ds_dir = datasets.unpack_zip(state.save_upload(up, "uploads"), state.work_dir("datasets"))
+            user_names.remember(ds_dir, up.name)
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
 
-dataset = None
+dataset, digest = None, None
 if ds_dir is not None:
     try:
         dataset = load_dataset(ds_dir)
+        digest = dataset_digest(ds_dir)
         scores = np.array([it.score for it in dataset if it.score is not None], float)
-        st.caption(f"`{ds_dir.name}`: {len(dataset)} crops, {len(scores)} with a visible eye and a score "
+        ds_name = user_names.shown(ds_dir)
+        st.caption(f"`{ds_name}`: {len(dataset)} crops, {len(scores)} with a visible eye and a score "
                    f"(range {scores.min():.1f}-{scores.max():.1f})." if len(scores) else
-                   f"`{ds_dir.name}`: {len(dataset)} crops, none with a score.")
+                   f"`{ds_name}`: {len(dataset)} crops, none with a score.")
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 
 st.subheader("3. Run")
 mode = st.radio("Evaluation", ["Pipeline evaluation", "k-fold cross-validation"], horizontal=True, key="ev_mode")
@@ -71,6 +83,13 @@ if mode == "k-fold cross-validation":
     folds = c1.slider("Folds", 2, 30, 5, key="ev_folds", help="The paper used 30.")
     epochs = c2.number_input("Epochs per fold", 1, 100, 10, key="ev_epochs", help="The paper's recipe: 35.")
 limit = c3.number_input("Use at most this many crops (0 = all)", 0, 100_000, 0, key="ev_limit")
+ev_mode = CV if mode == "k-fold cross-validation" else PIPELINE
+settings = f"{int(folds)} folds x {int(epochs)} epochs" if ev_mode == CV else ""
+data_now = evaluation_stamp.data_key(digest, limit) if digest else None
+ds_label = user_names.shown(ds_dir) if ds_dir is not None else ""
+own_data = trained_on(score_card, digest or "", ds_label) if ev_mode == PIPELINE else None
+if own_data:
+    st.warning(own_data)
 
 if st.button("Evaluate", type="primary", key="ev_run", disabled=dataset is None):
     items = dataset.items[: int(limit)] if limit else dataset.items
@@ -96,24 +115,42 @@ if st.button("Evaluate", type="primary", key="ev_run", disabled=dataset is None)
 
             report = cross_validate(items, folds=int(folds), config=recipe_config("paper", epochs=int(epochs)),
                                     progress=progress)
-        state.put("ev_report", {"report": report, "dataset": ds_dir.name, "mode": mode})
+        stamp = EvalStamp(ev_mode, model_now if ev_mode == PIPELINE else None, model_label, data_now, ds_label,
+                          settings)
+        state.put("ev_report", {"report": report, "dataset": ds_label, "mode": mode, "stamp": stamp,
+                                "epochs": int(epochs) if ev_mode == CV else None, "own_data": own_data})
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
     except ValueError as exc:
-        st.error(f"Cannot evaluate on this dataset: {exc}")
+        user_names.error(f"Cannot evaluate on this dataset: {exc}")
     finally:
         bar.empty()
 
 res = state.get("ev_report")
+stale = None
 if res:
+    stale = evaluation_stamp.stale_reason(res["stamp"], model_now, model_label, data_now, ds_label or "no dataset",
+                                          settings) if res.get("stamp") else "They predate this version of the page."
+    if stale:  # cleared from the screen: figures of another model or dataset must not sit under this one's name
+        st.subheader("Results")
+        st.info(f"Earlier results cleared: {stale}")
+if res and not stale:
     rep = res["report"]
     s = rep.score
     st.subheader(f"Results: {res['mode'].lower()} on `{res['dataset']}`")
+    st.caption(f"Model: {res['stamp'].model_name} · data: {res['stamp'].data_name}"
+               + (f" · {res['stamp'].settings}" if res['stamp'].settings else "")
+               + (f" · model {res['stamp'].model_key}" if res['stamp'].model_key else ""))
+    from mgs_core.train.score import recipe_config as _recipe
+
+    for warning in ([res["own_data"]] if res.get("own_data") else []) + caveats(
+            rep, res.get("epochs"), _recipe("paper").epochs if res.get("epochs") is not None else None):
+        st.warning(warning)
     def fmt(v, spec=".3f"):
         return "n/a" if v is None or not np.isfinite(v) else format(v, spec)
 
     if s.n == 0:
-        st.warning("The model found no scorable eye in these crops, so there is nothing to compare. Check that the "
+        user_names.warning("The model found no scorable eye in these crops, so there is nothing to compare. Check that the "
                    "model and the dataset match (crop size, imaging setup) or retrain below.")
     m = st.columns(6)
     m[0].metric("MAE", fmt(s.mae), help="Mean absolute error on the 0-9 scale (paper: 0.871)")
@@ -160,16 +197,18 @@ if t2.button("Train the score network", key="tr_run", disabled=dataset is None):
         auth.require(auth.ADMIN, "train a model")
         src = patch_source(dataset.items)
         out = state.work_dir("models") / f"score_{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        card = {"name": f"score net retrained on {ds_dir.name}", "training_data": str(ds_dir.name),
-                "user": identity.current_user()}
-        with limits.slot(limits.training_slots(), f"training on {ds_dir.name}"):  # one training job at a time
+        card = {"name": f"score net retrained on {ds_label}", "training_data": ds_label,
+                "training_data_sha256": digest, "user": identity.current_user()}
+        with limits.slot(limits.training_slots(), f"training on {ds_label}"):  # one training job at a time
             _, result = train_score(src, out, recipe_config("paper", epochs=int(tr_epochs)), card=card,
                                     progress=lambda e: bar.progress(e.epoch / e.epochs, text=e.line()))
-        audit_trail.record("train", str(result.path or out), data=ds_dir.name, epochs=int(tr_epochs))
-        models.set_model(models.model_choice().get("seg"), result.path or out, f"retrained on {ds_dir.name}")
-        st.success(f"Trained on {result.n_train} patches. It is now the active model (see the sidebar); evaluate it "
-                   "above, or go back to the shipped weights from the sidebar.")
+        bar.empty()
+        audit_trail.record("train", str(result.path or out), data=ds_label, epochs=int(tr_epochs))
+        models.activate(models.model_choice().get("seg"), result.path or out, f"retrained on {ds_label}",
+                        f"Trained on {result.n_train} patches. It is now the active model (see the sidebar); "
+                        "evaluate it on frames it was not trained on, or go back to the shipped weights from the "
+                        "sidebar.")
     except (MGSError, ValueError) as exc:
-        st.error(f"Training failed: {exc}")
+        user_names.error(f"Training failed: {exc}")
     finally:
         bar.empty()

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from app_support import label_views, labelling, models, paths
+from app_support import label_views, labelling, models, paths, user_names
 from mgs_core.errors import MGSError
 
 STEPS = ["1. Frames to label", "2. Label", "3. Dataset", "4. Fine-tune"]
@@ -44,7 +44,7 @@ if step == STEPS[0]:
             labelling.set_url_state(ls.name, None, blind)
             st.success(f"Label set `{ls.name}`: {len(ls)} frames. Go to step 2 to label them.")
         except MGSError as exc:
-            st.error(str(exc))
+            user_names.error(str(exc))
         finally:
             bar.empty()
 

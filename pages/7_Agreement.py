@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import agreement, labelling, models, state
+from app_support import agreement, labelling, models, state, user_names
 from mgs_core.errors import MGSError
 
 st.title("Agreement with human raters")
@@ -22,7 +22,7 @@ try:
     ls = labelling.open_set(name)
     names = ls.rater_names()
 except MGSError as exc:
-    st.error(str(exc))
+    user_names.error(str(exc))
     st.stop()
 if not names:
     st.info("Nobody has labelled this set yet.")
@@ -48,7 +48,7 @@ if st.button("Compute agreement", type="primary", disabled=not raters, key="ag_r
                 models.release(runner)
         state.put("ag_result", res)
     except MGSError as exc:
-        st.error(str(exc))
+        user_names.error(str(exc))
 
 res = state.get("ag_result")
 if res is not None and res.folder.is_dir():

@@ -324,3 +324,32 @@ def export_keyframes(picks: pd.DataFrame, video: str | Path, out_dir: str | Path
     key.to_csv(key_path, index=False)
     pd.DataFrame({"image": names, "score": ""}).to_csv(template_path, index=False)
     return KeyframeExport(out, key_path, template_path, len(key), key)
+
+
+STRIP_PICKS = ("lowest", "median", "highest", "no eye")
+
+
+def strip_picks(df: pd.DataFrame) -> pd.DataFrame:
+    """Per ROI of a results table (``load_scores``): the frames with the lowest, median and highest score, and one
+    frame where no eye was judged (the middle one in time), for a quick look at what the numbers mean.
+
+    Returns those rows with a ``pick`` column (one of :data:`STRIP_PICKS`), ordered by ROI then pick; an ROI
+    without a scored frame gets only its "no eye" pick, one scored throughout no "no eye" pick. Frames the
+    machinery could not score (``unscored_*``) are never shown as "no eye": they say nothing about the animal.
+    """
+    out = []
+    for _, g in df.groupby("roi", sort=False):
+        scored = g[np.isfinite(g["score"].to_numpy(dtype=np.float64)) & (g["eye_visible"] == 1)]
+        scored = scored.sort_values(["score", "frame"], kind="stable")
+        if len(scored):
+            for label, pos in (("lowest", 0), ("median", (len(scored) - 1) // 2), ("highest", len(scored) - 1)):
+                out.append(scored.iloc[[pos]].assign(pick=label))
+        hidden = g[g["eye_visible"] != 1]
+        if "status" in hidden.columns:
+            hidden = hidden[~hidden["status"].astype(str).str.startswith("unscored")]
+        if len(hidden):
+            hidden = hidden.sort_values("frame", kind="stable")
+            out.append(hidden.iloc[[(len(hidden) - 1) // 2]].assign(pick="no eye"))
+    if not out:
+        return df.iloc[0:0].assign(pick=pd.Series(dtype=object))
+    return pd.concat(out, ignore_index=True)

@@ -109,19 +109,29 @@ def build_tasks(found: list[FoundInput], out: Path, models: ModelSpec, rois_file
     from mgs_core.io.video import probe_video
     from mgs_core.scoring import expected_frames
 
-    rois = load_rois(rois_file) if rois_file else None
     targets: dict[Path, Path] = {}
-    tasks, misfits = [], []
-    for i, f in enumerate(found):
+    infos = []
+    for f in found:
         out_dir = out / f.rel_dir
         target = (out_dir / f.path.stem).resolve()
         if target in targets:
             raise InputError(f"{f.path} and {targets[target]} would both write {out_dir / f.path.stem}.csv; "
                              "score them into different --out folders")
         targets[target] = f.path
+        try:
+            infos.append(probe_video(f.path))
+        except MGSError as exc:
+            infos.append(exc)  # reported by the input's own task
+    sizes = {(i.width, i.height) for i in infos if not isinstance(i, MGSError)}
+    # one frame size among the videos: a file made for another size is a size mismatch, named as such
+    rois = load_rois(rois_file, frame_size=next(iter(sizes)) if len(sizes) == 1 else None) if rois_file else None
+    tasks, misfits = [], []
+    for i, (f, info) in enumerate(zip(found, infos)):
+        out_dir = out / f.rel_dir
         total = 0
         try:
-            info = probe_video(f.path)
+            if isinstance(info, MGSError):
+                raise info
             total = expected_frames(info, stride, max_frames)
             if rois is not None and (info.width, info.height) != (rois.frame_width, rois.frame_height):
                 misfits.append(f"{f.path.name} ({info.width}x{info.height})")

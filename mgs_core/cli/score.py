@@ -88,6 +88,11 @@ def _print_outcome(o) -> None:
         print(f"{name}: skipped, finished results match ({o.frames} frames) -> {outputs}")
     else:
         print(f"{name}: {o.frames} frames, {o.rows} rows, {o.frames_per_s:.1f} frames/s -> {outputs}")
+    from mgs_core.analysis.coverage import run_warning
+
+    warning = run_warning(o.csv, name) if o.csv else None
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -288,3 +288,17 @@ def save_dataset(root: str | Path, samples: Iterable[LabelledSample], fmt: str =
         extra += [k for k in s.extra if k not in extra]
     write_labels(root, rows, extra)
     return load_dataset(root)
+
+
+def dataset_digest(path: str | Path) -> str:
+    """SHA-256 of a dataset's ``labels.csv`` (the folder or the file): names the data a model was trained or
+    evaluated on, in model cards and evaluation results, whatever the folder is called. DatasetError when it is
+    missing."""
+    import hashlib
+
+    path = Path(path)
+    labels = path / "labels.csv" if path.is_dir() else path
+    try:
+        return hashlib.sha256(labels.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise DatasetError(f"{labels.name} of {path.name} cannot be read ({exc.strerror or exc})") from None

@@ -45,8 +45,18 @@ def _int(value, what: str) -> int:
     return value
 
 
-def rois_from_dict(data: dict, source: str = "ROI data") -> RoiSet:
-    """Parse and validate a ROI dict (as stored in JSON). Raises RoiError naming the ROI at fault."""
+def size_mismatch(source: str, file_size: tuple[int, int], frame_size: tuple[int, int]) -> RoiError:
+    """The error for ROIs made for one frame size used on a video of another; names both sizes."""
+    (fw, fh), (w, h) = file_size, frame_size
+    return RoiError(f"{source} is for {fw}x{fh} frames but the video is {w}x{h}: ROIs drawn on another frame size do "
+                    "not fit; draw them on this video (Regions of interest page, or `mgs rois propose`)")
+
+
+def rois_from_dict(data: dict, source: str = "ROI data", frame_size: tuple[int, int] | None = None) -> RoiSet:
+    """Parse and validate a ROI dict (as stored in JSON). Raises RoiError naming the ROI at fault.
+
+    With ``frame_size`` (the video's width, height) a file made for another frame size is refused as a size
+    mismatch naming both sizes, before any box is checked against the file's own frame."""
     if not isinstance(data, dict):
         raise RoiError(f"{source}: expected a JSON object with 'rois', got {type(data).__name__}")
     version = data.get("version", VERSION)
@@ -62,6 +72,8 @@ def rois_from_dict(data: dict, source: str = "ROI data") -> RoiSet:
         raise RoiError(f"{source}: frame size {width}x{height} must be positive")
     if not isinstance(items, list):
         raise RoiError(f"{source}: 'rois' must be a list")
+    if frame_size is not None and (width, height) != tuple(frame_size):
+        raise size_mismatch(source, (width, height), tuple(frame_size))
     rois, seen = [], set()
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -78,28 +90,35 @@ def rois_from_dict(data: dict, source: str = "ROI data") -> RoiSet:
         except KeyError as exc:
             raise RoiError(f"{label} is missing {exc.args[0]!r}") from None
         roi = Roi(rid, box["x"], box["y"], box["w"], box["h"], str(item.get("animal") or rid), str(item.get("group") or ""))
-        check_roi_in_frame(roi, width, height)
+        try:
+            check_roi_in_frame(roi, width, height)
+        except RoiError as exc:
+            raise RoiError(f"{source}: {exc} the file declares (frame_width x frame_height); was it made for "
+                           "another frame size?") from None
         rois.append(roi)
     return RoiSet(tuple(rois), width, height, VERSION)
 
 
-def load_rois(path: str | Path) -> RoiSet:
+def load_rois(path: str | Path, frame_size: tuple[int, int] | None = None, name: str | None = None) -> RoiSet:
+    """Read and validate an ROI file; ``frame_size`` = the video's (width, height) to refuse a size mismatch first;
+    ``name`` = how messages call the file (default: its file name; e.g. the name a user uploaded it as)."""
     path = Path(path)
+    shown = name or path.name
     if path.is_dir():
-        raise RoiError(f"ROI file {path} is a folder, not a JSON file")
+        raise RoiError(f"ROI file {name or path} is a folder, not a JSON file")
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise RoiError(f"ROI file {path} does not exist") from None
+        raise RoiError(f"ROI file {name or path} does not exist") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RoiError(f"ROI file {path} is not valid JSON ({exc})") from None
+        raise RoiError(f"ROI file {shown} is not valid JSON ({exc})") from None
     except RecursionError:
-        raise RoiError(f"ROI file {path} nests too deeply to be an ROI file") from None
+        raise RoiError(f"ROI file {shown} nests too deeply to be an ROI file") from None
     except OSError as exc:
-        raise RoiError(f"ROI file {path} cannot be read ({exc.strerror or exc})") from None
-    roiset = rois_from_dict(data, source=f"ROI file {path.name}")
+        raise RoiError(f"ROI file {shown} cannot be read ({exc.strerror or exc})") from None
+    roiset = rois_from_dict(data, source=f"ROI file {shown}", frame_size=frame_size)
     if not roiset.rois:
-        raise RoiError(f"ROI file {path.name} lists no ROIs: draw at least one box (or score without --rois to use "
+        raise RoiError(f"ROI file {shown} lists no ROIs: draw at least one box (or score without --rois to use "
                        "the whole frame)")
     return roiset
 
@@ -114,11 +133,16 @@ def save_rois(roiset: RoiSet, path: str | Path) -> Path:
 def validate_rois(roiset: RoiSet, width: int, height: int, source: str = "ROI file") -> None:
     """Refuse a ROI set made for another frame size, or with a box outside a width x height frame."""
     if (roiset.frame_width, roiset.frame_height) != (width, height):
-        raise RoiError(
-            f"{source} is for {roiset.frame_width}x{roiset.frame_height} frames but the video is {width}x{height}"
-        )
+        raise size_mismatch(source, (roiset.frame_width, roiset.frame_height), (width, height))
     for roi in roiset.rois:
         check_roi_in_frame(roi, width, height)
+
+
+def same_rois(a: RoiSet | None, b: RoiSet | None) -> bool:
+    """True when two ROI sets are the same file content (boxes, ids, animals, groups, frame size)."""
+    if a is None or b is None:
+        return a is b
+    return rois_to_dict(a) == rois_to_dict(b)
 
 
 def full_frame_rois(width: int, height: int) -> RoiSet:

@@ -162,7 +162,10 @@ def finetune(dataset_dir: str | Path, out_dir: str | Path, init="default", epoch
     work = out_dir.with_name(out_dir.name + ".work")
     work.mkdir(parents=True, exist_ok=True)
     size = int(seg_model.model_args["input_size"])
-    data_desc = {"dataset": str(dataset_dir), "n_items": len(items), "n_scored": n,
+    from mgs_core.io.dataset import dataset_digest
+
+    digest = dataset_digest(dataset_dir)  # lets an evaluation on these labels say it is the training data
+    data_desc = {"dataset": str(dataset_dir), "labels_sha256": digest, "n_items": len(items), "n_scored": n,
                  "n_no_eye": sum(1 for it in items if not it.eye_visible),
                  "label_sets": sorted({it.extra.get("label_set", "") for it in ds.items} - {""}),
                  "raters": sorted({it.extra.get("rater", "") for it in ds.items} - {""})}
@@ -171,11 +174,13 @@ def finetune(dataset_dir: str | Path, out_dir: str | Path, init="default", epoch
     check_cancel()
     train_seg(seg_arrays(items, size, source=f"{dataset_dir.name}/labels.csv"), None, work / "seg.pt",
               SegConfig(input_size=size, epochs=epochs_seg, batch=min(16, len(items)), seed=seed, threads=threads),
-              card={"name": f"U-Net fine-tuned on {dataset_dir.name}", "training_data": note, "user": who},
+              card={"name": f"U-Net fine-tuned on {dataset_dir.name}", "training_data": note, "user": who,
+                    "training_data_sha256": digest},
               progress=tick("fine-tuning the U-Net"), init=seg_parent)
     check_cancel()
     train_score(src, work / "score.pt", cfg,
                 card={"name": f"regressor fine-tuned on {dataset_dir.name}", "training_data": note, "user": who,
+                      "training_data_sha256": digest,
                       "cv_on_lab_labels": {"before": asdict(cv_before), "after": asdict(cv_after)}},
                 progress=tick("fine-tuning the regressor"), init=score_parent)
     card = {"name": f"fine-tuned on {dataset_dir.name}", "user": who,

@@ -73,3 +73,16 @@ def test_one_roi_file_for_mixed_frame_sizes_fails_before_anything(videos, tmp_pa
     junk.write_bytes(b"not a video")
     tasks = build_tasks(discover_inputs([videos[0], junk]), tmp_path / "out", ModelSpec(), rois_file=rois)
     assert [t.input.name for t in tasks] == ["rec0.mp4", "junk.mp4"] and tasks[1].expected_frames == 0
+
+
+def test_an_roi_file_for_another_size_is_a_size_mismatch_even_when_its_boxes_exceed_its_own_frame(videos, tmp_path):
+    """A 320x240 video and a file saying 160x120 whose boxes were drawn for 320x240: the size, not 'outside'."""
+    import json
+
+    path = tmp_path / "small.rois.json"
+    path.write_text(json.dumps({"format": "mgs-live-rois", "version": 1, "frame_width": 160, "frame_height": 120,
+                                "rois": [{"id": "box1", "x": 150, "y": 0, "w": 160, "h": 240}]}))
+    with pytest.raises(RoiError) as exc:
+        build_tasks(discover_inputs([videos[0]]), tmp_path / "out", ModelSpec(), rois_file=path)
+    assert "small.rois.json is for 160x120 frames but the video is 320x240" in str(exc.value)
+    assert "outside" not in str(exc.value)

@@ -121,3 +121,17 @@ def test_cli_scores_image_without_rois(setup, tmp_path, capsys):
     assert lines[0] == "frame,time_s,roi,animal,group,eye_visible,eye_x,eye_y,score,status,eye_length,scorability" and len(lines) == 2
     assert lines[1].startswith("0,0.0,frame,animal1,")
     assert "1 frames, 1 rows" in capsys.readouterr().out
+
+
+def test_whole_frame_without_an_eye_warns_in_the_summary(setup, tmp_path, capsys):
+    """No --rois: the whole frame is one ROI; the untrained U-Net finds no eye in it, and the run says so."""
+    argv = ["score", str(setup / "clip.mp4"), "--out", str(tmp_path / "o"), "--seg", str(setup / "seg.pt"),
+            "--score-model", str(setup / "score.pt"), "--backend", "torch", "--max-frames", "6", "--quiet"]
+    assert main(argv) == 0
+    table = pd.read_csv(tmp_path / "o" / "clip.csv")
+    assert (table["roi"] == "frame").all() and table["eye_visible"].mean() < 0.5
+    err = capsys.readouterr().err
+    assert "warning: clip.mp4 was scored with the whole frame as one ROI" in err
+    assert "Regions of interest" in err
+    assert main(args(setup, tmp_path / "r", "--max-frames", "6", "--quiet")) == 0  # with an ROI file: no warning
+    assert "whole frame" not in capsys.readouterr().err

@@ -59,3 +59,49 @@ def test_validate_against_frame_size_and_full_frame():
         validate_rois(rs, 1920, 1080)
     ff = full_frame_rois(320, 240)
     assert ff == RoiSet((Roi("frame", 0, 0, 320, 240, "animal1", ""),), 320, 240)
+
+
+def _demo_1280(tmp_path):
+    """The sample file's 1080p boxes under a header saying 1280x720 (a file made for another frame size)."""
+    data = {"format": "mgs-live-rois", "version": 1, "frame_width": 1280, "frame_height": 720,
+            "rois": [{"id": "box1", "x": 58, "y": 415, "w": 422, "h": 324},
+                     {"id": "box3", "x": 979, "y": 415, "w": 422, "h": 324}]}
+    path = tmp_path / "cage.rois.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_file_for_another_frame_size_is_a_size_mismatch_naming_both_sizes(tmp_path):
+    path = _demo_1280(tmp_path)
+    with pytest.raises(RoiError) as exc:
+        load_rois(path, frame_size=(1920, 1080))
+    msg = str(exc.value)
+    assert "cage.rois.json is for 1280x720 frames but the video is 1920x1080" in msg
+    assert "outside" not in msg
+    with pytest.raises(RoiError, match="1280x720 frames but the video is 1920x1080"):
+        rois_from_dict(json.loads(path.read_text()), source="ROI file cage.rois.json", frame_size=(1920, 1080))
+
+
+def test_without_the_video_size_a_box_outside_the_declared_frame_asks_about_the_size(tmp_path):
+    with pytest.raises(RoiError, match=r"'box1'.*outside the 1280x720 frame the file declares.*another frame size"):
+        load_rois(_demo_1280(tmp_path))
+
+
+def test_messages_use_the_name_given_not_the_path(tmp_path):
+    path = tmp_path / "x9f3" / "uploads" / "cage.rois.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    with pytest.raises(RoiError) as exc:
+        load_rois(path, name="My cage.rois.json")
+    assert "My cage.rois.json" in str(exc.value) and "x9f3" not in str(exc.value)
+
+
+def test_same_rois():
+    from mgs_core.io.rois import same_rois
+
+    a = rois_from_dict(good())
+    d = good()
+    d["rois"][0]["group"] = "drug"
+    assert same_rois(a, rois_from_dict(good()))
+    assert not same_rois(a, rois_from_dict(d))
+    assert not same_rois(a, None) and same_rois(None, None)
