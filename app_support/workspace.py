@@ -120,7 +120,7 @@ def score_videos(videos, rois_for, stride: int, limit: int | None, annotate: boo
         try:
             roi_file = rois_for(video)
             plan = plan_batch_run(ws, video, roi_file, runner.info(), int(stride), limit, annotate, current_user(),
-                                  replace)
+                                  replace, shown_name=shown)
             if plan.action == REUSE:
                 out.append({"video": shown, "run": plan.record.id, "action": plan.action, "state": "reused",
                             "message": "", "error": ""})

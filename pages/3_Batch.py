@@ -65,7 +65,7 @@ if st.button("Score", type="primary", key="batch_run", disabled=not videos or no
             bar.progress(min(1.0, frac), text=s.line())
 
         try:
-            results = workspace.score_videos([(v, v.name) for v in videos], rois_for, int(stride),
+            results = workspace.score_videos([(v, user_names.shown(v)) for v in videos], rois_for, int(stride),
                                              int(limit) or None, annotate, replace, runner, on_status)
         finally:
             models.release(runner)

@@ -39,10 +39,12 @@ def _model_name(card: dict) -> str:
 
 def plan_batch_run(ws: Workspace, video: str | Path, rois_file: str | Path | None, runner_info, stride: int,
                    max_frames: int | None, annotate: bool = False, user: str = "",
-                   replace: bool = False) -> BatchPlan:
+                   replace: bool = False, shown_name: str | None = None) -> BatchPlan:
     """Where ``video``'s scoring goes (module docstring). A new or resumed run's record is written with status
     ``running`` before this returns. InputError for an unreadable video or ROI file (naming it) or an unwritable
-    workspace."""
+    workspace.
+    ``shown_name``: the input's name as the user knows it (an upload's original name), for the run list.
+    """
     from mgs_core.io.rois import full_frame_rois, load_rois, rois_to_dict
     from mgs_core.io.video import probe_video
     from mgs_core.models.checkpoint import file_sha256
@@ -78,7 +80,7 @@ def plan_batch_run(ws: Workspace, video: str | Path, rois_file: str | Path | Non
     folder = new_run_folder(ws, "batch", video.stem[:40])
     rec = RunRecord(
         id=folder.name, kind="batch", created_utc=now_utc(), user=user, status=RUNNING,
-        inputs=(InputFile(video.name, str(video.resolve()), video_sha, size),),
+        inputs=(InputFile(shown_name or video.name, str(video.resolve()), video_sha, size),),
         models={"segmentation": _model_name(runner_info.seg_model), "score": _model_name(runner_info.score_model),
                 "seg_key": seg_key, "score_key": score_key, "backend": runner_info.backend,
                 "device": runner_info.device},
