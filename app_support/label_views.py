@@ -141,7 +141,7 @@ def dataset_view(ls, rater: str | None) -> None:
         if zp and ls.name in zp:
             with open(zp, "rb") as fh:
                 st.download_button("Download the dataset ZIP", fh.read(), file_name=zp.rsplit("/", 1)[-1],
-                                   mime="application/zip", key="lab_zip_dl")
+                                   mime="application/zip", key="lab_zip_dl", on_click="ignore")
     st.markdown("#### Import labels")
     up = st.file_uploader("Dataset ZIP", type=["zip"], key="lab_import_zip", help=state.upload_note())
     who = st.text_input("Rater name for these labels (empty: the ZIP's rater column)", key="lab_import_rater")

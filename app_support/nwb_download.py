@@ -36,6 +36,6 @@ def download_button(container, files: list[Path], key: str, name: str = "mgs_sco
 
         container.caption(f"NWB not available: {user_names.clean(err)}")
         return
-    container.download_button("NWB", data, file_name=name, mime="application/x-hdf5", key=key,
+    container.download_button("NWB", data, file_name=name, mime="application/x-hdf5", key=key, on_click="ignore",
                               help="Per-animal score, eye position and status as NWB TimeSeries (processing/behavior), "
                                    "with the models, code version and ROIs in the file's notes.")

@@ -124,7 +124,7 @@ with c1:
     if roiset is not None and len(roiset):
         text = json.dumps(rois_to_dict(roiset), indent=2) + "\n"
         st.download_button("Download ROI file (.rois.json)", text, file_name=f"{video.stem}.rois.json",
-                           mime="application/json", key="roi_download")
+                           mime="application/json", key="roi_download", on_click="ignore")
         if st.button("Use these ROIs for scoring in this session", key="roi_use"):
             path = save_rois(roiset, state.work_dir("rois") / f"{video.stem}.rois.json")
             roi_table.use_for_scoring(video, path)

@@ -206,4 +206,4 @@ if worker is not None and snap is not None and not running:
                    f"`{snap.series.name}`; open **Score curves** to analyse them.")
         with open(csv, "rb") as f:
             st.download_button("Download the live series (CSV)", f.read(), file_name=csv.name, mime="text/csv",
-                               key="live_dl")
+                               key="live_dl", on_click="ignore")

@@ -135,11 +135,12 @@ if entries:
         st.dataframe(df, hide_index=True, key="batch_rows")
     d1, d2, d3, d4 = st.columns(4)
     d1.download_button("CSV", Path(info["csv"]).read_bytes(), file_name=Path(info["csv"]).name, mime="text/csv",
-                       key="batch_dl_csv")
+                       key="batch_dl_csv", on_click="ignore")
     d2.download_button("Parquet", Path(info["parquet"]).read_bytes(), file_name=Path(info["parquet"]).name,
-                       mime="application/octet-stream", key="batch_dl_parquet")
+                       mime="application/octet-stream", key="batch_dl_parquet", on_click="ignore")
     nwb_download.download_button(d4, [Path(info["csv"])], key="batch_dl_nwb", name=f"{entry.id}.nwb")
     if info.get("annotated") and Path(info["annotated"]).is_file():
         d3.download_button("Annotated video", Path(info["annotated"]).read_bytes(),
-                           file_name=Path(info["annotated"]).name, mime="video/mp4", key="batch_dl_video")
+                           file_name=Path(info["annotated"]).name, mime="video/mp4", key="batch_dl_video",
+                           on_click="ignore")
         st.video(info["annotated"])

@@ -177,14 +177,15 @@ if len(overall):
 st.subheader("Downloads")
 d1, d2, d3, d4, d5 = st.columns(5)
 d1.download_button("Per-animal summary (CSV)", human_columns(animals).to_csv(index=False), "animals.csv", "text/csv",
-                   key="curves_dl_animals")
+                   key="curves_dl_animals", on_click="ignore")
 d5.download_button("Groups (CSV)", human_columns(out.groups).to_csv(index=False), "groups.csv", "text/csv",
-                   key="curves_dl_groups")
+                   key="curves_dl_groups", on_click="ignore")
 d2.download_button("Time bins (CSV)", human_columns(out.bins).to_csv(index=False), "bins.csv", "text/csv",
-                   key="curves_dl_bins")
+                   key="curves_dl_bins", on_click="ignore")
 d3.download_button("Chart data (CSV)", human_columns(data).to_csv(index=False), "chart_data.csv", "text/csv",
-                   key="curves_dl_chart_data")
-d4.download_button("This chart (HTML)", chart.to_html(), "curves_chart.html", "text/html", key="curves_dl_html")
+                   key="curves_dl_chart_data", on_click="ignore")
+d4.download_button("This chart (HTML)", chart.to_html(), "curves_chart.html", "text/html", key="curves_dl_html",
+                   on_click="ignore")
 nwb_download.download_button(st, nwb_files, key="curves_dl_nwb", name="mgs_curves.nwb")  # the chosen results as NWB
 if st.button("Build the full report (PNG figure, Markdown, all tables)", key="curves_report"):
     rep_dir = state.work_dir("analysis")
@@ -212,4 +213,4 @@ if st.button("Build the full report (PNG figure, Markdown, all tables)", key="cu
         st.image(str(png), caption="curves.png")
 if state.get("curves_report_zip"):
     st.download_button("Report (ZIP)", state.get("curves_report_zip"), "mgs_analysis_report.zip", "application/zip",
-                       key="curves_dl_zip")
+                       key="curves_dl_zip", on_click="ignore")

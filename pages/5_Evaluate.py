@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import (audit_trail, auth, charts, datasets, evaluation_stamp, identity, limits, models, paths, pickers,
-                         state, user_names)
+from app_support import (audit_trail, auth, charts, datasets, evaluation_stamp, identity, limits, models, paths,
+                         pickers, state, user_names)
 from app_support.evaluation_stamp import CV, PIPELINE, EvalStamp
 from mgs_core.errors import MGSError
 from mgs_core.evaluation.caveats import caveats, trained_on
@@ -179,9 +179,9 @@ if res and not stale:
     if rep.fold_mae:
         st.caption("MAE per fold: " + ", ".join(f"{v:.2f}" for v in rep.fold_mae))
     st.download_button("Metrics (JSON)", pd.Series(rep.to_dict()).to_json(indent=2, default_handler=str),
-                       "evaluation.json", "application/json", key="ev_dl_json")
+                       "evaluation.json", "application/json", key="ev_dl_json", on_click="ignore")
     st.download_button("Per-item predictions (CSV)", rep.predictions.to_frame().to_csv(index=False),
-                       "predictions.csv", "text/csv", key="ev_dl_csv")
+                       "predictions.csv", "text/csv", key="ev_dl_csv", on_click="ignore")
 
 st.subheader("4. Retrain on this dataset (optional)")
 st.caption("Trains the paper's score network (Table 1 recipe) on the dataset's eye patches and makes it the active "

@@ -86,8 +86,8 @@ if res is not None and res.folder.is_dir():
     st.caption(f"Same numbers from the command line, on the downloaded files: `{res.command}`")
     d1, d2, d3 = st.columns(3)
     d1.download_button("Report (printable HTML)", (res.folder / "agreement.html").read_bytes(),
-                       f"{ls.name}_agreement.html", "text/html", key="ag_dl_html")
+                       f"{ls.name}_agreement.html", "text/html", key="ag_dl_html", on_click="ignore")
     d2.download_button("Report + plots + files (ZIP)", agreement.zip_bytes(res.folder), f"{ls.name}_agreement.zip",
-                       "application/zip", key="ag_dl_zip")
+                       "application/zip", key="ag_dl_zip", on_click="ignore")
     d3.download_button("Agreement statistics (CSV)", rep.table().to_csv(index=False), f"{ls.name}_agreement.csv",
-                       "text/csv", key="ag_dl_csv")
+                       "text/csv", key="ag_dl_csv", on_click="ignore")

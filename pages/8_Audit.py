@@ -30,7 +30,7 @@ table = pd.DataFrame([{"time (UTC)": r.time, "user": r.user, "action": r.action,
 st.markdown(f"**{len(records)} records**, newest first.")
 if len(table):
     st.dataframe(table, hide_index=True, key="au_table")
-    st.download_button("Download (CSV)", table.to_csv(index=False), "mgs_audit.csv", "text/csv", key="au_dl")
+    st.download_button("Download (CSV)", table.to_csv(index=False), "mgs_audit.csv", "text/csv", key="au_dl", on_click="ignore")
 
 st.subheader("Job queue")
 for slots in (limits.training_slots(), limits.scoring_slots()):

@@ -6,11 +6,9 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
+from streamlit_server import stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,20 +53,7 @@ def started(args: list[str], port: int, log: Path, **env: str):
                             stdout=subprocess.DEVNULL, stderr=open(log, "w"), start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                pytest.fail(f"./run app exited with {proc.returncode}: {log.read_text()[-2000:]}")
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the app did not become healthy")
+        wait_healthy(url, proc, log=log)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

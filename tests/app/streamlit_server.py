@@ -21,6 +21,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, tries: int = 300, log: Path | None = None) -> None:
+    """Return once the app at ``url`` answers its health check; fail the test if it exits or never answers."""
+    for _ in range(tries):
+        if proc.poll() is not None:
+            tail = log.read_text()[-2000:] if log is not None and log.is_file() else ""
+            pytest.fail(f"the app exited with {proc.returncode}: {tail}")
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("the app did not become healthy")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @contextlib.contextmanager
 def running_app(log_dir: Path, data_dir: Path, weights: dict, **env_extra: str):
     """Yield ``(url, process)`` of the app serving ``data_dir`` with the given weights once it answers its health
@@ -35,18 +57,7 @@ def running_app(log_dir: Path, data_dir: Path, weights: dict, **env_extra: str):
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(log_dir / "streamlit.log", "w"))
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not become healthy")
+        wait_healthy(url, proc, tries=150, log=log_dir / "streamlit.log")
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
