@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     import cv2
     import pandas as pd
 
-    from app_support.live import preview, tile_strip
+    from app_support.live_draw import preview, tile_strip
     from app_support.live_worker import FileWorker
     from mgs_core.benchmark import bench_rois
     from mgs_core.io.rois import load_rois
