@@ -20,9 +20,11 @@ import time
 from collections import deque
 from pathlib import Path
 
-from app_support import models, paths, state
+import pandas as pd
+
+from app_support import charts, models, paths, state
 from app_support.live_draw import view_jpegs
-from app_support.live_process import FileProcess, RunnerSpec
+from app_support.live_process import FileProcess, RunnerSpec, chart_means
 from app_support.live_worker import CameraWorker, LiveSnapshot, LiveWorker
 from mgs_core.scoring import code_version
 from mgs_core.types import RoiSet
@@ -174,6 +176,15 @@ def jpeg_html(data: bytes, alt: str, width: str = "100%") -> str:
     media file already replaced by the next refresh, and costs no extra HTTP request."""
     return (f"<img src='data:image/jpeg;base64,{base64.b64encode(data).decode()}' alt='{alt}' "
             f"style='width:{width};max-width:100%'/>")
+
+
+CHART_SPEC = charts.score_lines_spec(title="Score over time (last 60 s, 0.5 s means)", x_title="seconds since start")
+
+
+def chart_table(worker) -> pd.DataFrame:
+    """The live chart's data: one mean score per 0.5 s and animal (time_s, animal, score). The scoring process sends
+    them binned already; a thread worker's points are binned here."""
+    return pd.DataFrame(chart_means(worker.chart_points()), columns=["time_s", "animal", "score"])
 
 
 def view_html(snap: LiveSnapshot) -> str | None:

@@ -1,9 +1,8 @@
 """Live scoring: a video file scored on the server while it plays at its real frame rate, or a webcam (WebRTC)."""
-import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from app_support import charts, live, models, paths, pickers, roi_table, state
+from app_support import live, models, paths, pickers, roi_table, state
 from app_support.live_process import FileProcess
 from app_support.live_worker import CameraWorker
 from mgs_core.errors import MGSError
@@ -178,13 +177,9 @@ def live_chart():
     w = live.current()
     if w is None or w is not worker:
         return
-    pts = pd.DataFrame(w.chart_points(), columns=["time_s", "animal", "score"])
-    if not len(pts):
-        return
-    pts["time_s"] = (pts["time_s"] // 0.5) * 0.5
-    recent = pts.groupby(["animal", "time_s"], as_index=False)["score"].mean()
-    st.altair_chart(charts.score_lines(recent, title="Score over time (last 60 s, 0.5 s means)",
-                                       x_title="seconds since start"), width="stretch")
+    pts = live.chart_table(w)
+    if len(pts):
+        st.vega_lite_chart(pts, live.CHART_SPEC, width="stretch")
 
 
 live_view()
