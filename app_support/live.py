@@ -78,7 +78,7 @@ def _series_dir(tag: str) -> Path:
     return root / name
 
 
-def _install(worker):
+def _install(worker: LiveWorker | FileProcess) -> LiveWorker | FileProcess:
     old = current()
     if old is not None and old.running:
         old.stop("replaced by a new run")
