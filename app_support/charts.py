@@ -87,6 +87,21 @@ def score_lines(df: pd.DataFrame, x: str = "time_s", y: str = "score", color: st
     return alt.layer(*layers).properties(height=height, title=title)
 
 
+def score_lines_spec(title: str = "", x: str = "time_s", y: str = "score", color: str = "animal", height: int = 300,
+                     x_title: str = "time (s)") -> dict:
+    """:func:`score_lines` without a threshold as a plain Vega-Lite spec for ``st.vega_lite_chart``: no altair
+    objects to build and no schema validation, for the live chart redrawn every second."""
+    return {"title": title, "height": height, "mark": {"type": "line", "interpolate": "linear"},
+            "encoding": {
+                "x": {"field": x, "type": "quantitative", "title": x_title},
+                "y": {"field": y, "type": "quantitative", "scale": {"domain": [0, 9], "nice": False},
+                      "title": "orbital tightening (0-9)"},
+                "color": {"field": color, "type": "nominal", "title": color},
+                "tooltip": [{"field": color, "type": "nominal"},
+                            {"field": x, "type": "quantitative", "format": ".2f"},
+                            {"field": y, "type": "quantitative", "format": ".2f"}]}}
+
+
 def pred_vs_true(df: pd.DataFrame, true: str = "true", pred: str = "pred") -> alt.Chart:
     points = alt.Chart(df).mark_circle(size=30, opacity=0.6).encode(
         x=alt.X(f"{true}:Q", scale=SCORE_SCALE, title="true score"),

@@ -1,6 +1,7 @@
 """Live page plumbing (Streamlit-aware): the session's scoring worker, the camera relay, and what the page draws.
 
-- One worker per browser session (:mod:`app_support.live_worker`), kept in ``st.session_state``: starting a new one
+- One worker per browser session (:mod:`app_support.live_process` for files, :mod:`app_support.live_worker`'s
+  camera thread for the webcam), kept in ``st.session_state``: starting a new one
   stops the old one; it stops by itself once its session has been disconnected for ``GRACE_S`` seconds
   (:func:`session_alive`), and STOP ends it. Its series goes to :func:`series_root` (the active workspace's
   ``live/`` folder), shared by the sessions and browsers of this machine, so a series recorded in a tab that was
@@ -9,36 +10,32 @@
 - :class:`CameraRelay`: the WebRTC ``video_frame_callback`` (receive-only: the camera picture is not sent back, so
   the server never encodes video) forwards each frame to the session's camera worker.
 - :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency).
-- :func:`preview` / :func:`tile_strip`: the annotated picture at display size and one strip of per-mouse tiles,
-  drawn only when the page refreshes (a few times a second), never per scored frame.
+- :func:`view_html`: the live view block (picture, per-mouse tiles, decode stamp). Files are scored in their own
+  process (:class:`app_support.live_process.FileProcess`), which sends the picture and tiles already drawn and
+  JPEG-encoded (:mod:`app_support.live_draw`); the camera worker's frame is drawn here, per page refresh.
 """
 from __future__ import annotations
 
 import base64
 import time
 from collections import deque
-from dataclasses import replace
 from pathlib import Path
 
-import cv2
-import numpy as np
-import streamlit as st
+import pandas as pd
 
-from app_support import audit_trail, paths, state, workspace
+from app_support import audit_trail, charts, models, paths, state, workspace
 from app_support.identity import current_user
-from app_support.live_worker import CameraWorker, FileWorker, LiveSnapshot, LiveWorker
-from mgs_core.draw import NO_EYE, draw_results, score_colour
-from mgs_core.geometry import crop_roi
+from app_support.live_draw import view_jpegs
+from app_support.live_process import FileProcess, RunnerSpec, chart_means
+from app_support.live_worker import CameraWorker, LiveSnapshot, LiveWorker
 from mgs_core.io.rois import rois_to_dict
 from mgs_core.scoring import code_version
+from mgs_core.types import RoiSet
 from mgs_core.workspace.store import this_process
-from mgs_core.types import SCORED, FrameResult, RoiSet
 
 GRACE_S = 10.0  # a session disconnected this long ends its worker (a page reload starts a new session)
 DISPLAY_EVERY_S = 0.1  # live view refresh while scoring runs (nothing refreshes while idle)
 CHART_EVERY_S = 1.0
-DISPLAY_WIDTH = 960
-TILE = 176
 _KEY = "live_worker"
 
 
@@ -54,7 +51,7 @@ def session_alive():
     return lambda: runtime.is_active_session(sid)
 
 
-def current() -> LiveWorker | None:
+def current() -> LiveWorker | FileProcess | None:
     return state.get(_KEY)
 
 
@@ -85,7 +82,7 @@ def _series_dir(tag: str) -> Path:
     return root / name
 
 
-def _install(worker: LiveWorker) -> LiveWorker:
+def _install(worker: LiveWorker | FileProcess) -> LiveWorker | FileProcess:
     old = current()
     if old is not None and old.running:
         old.stop("replaced by a new run")
@@ -95,13 +92,17 @@ def _install(worker: LiveWorker) -> LiveWorker:
 
 
 def start_file(runner, path, roiset: RoiSet | None, roi_file, speed: float | None, loop: bool,
-               start_s: float = 0.0) -> FileWorker:
-    """Start scoring ``path`` in this session (MGSError for a file that is not a video or ROIs that do not fit)."""
+               start_s: float = 0.0) -> FileProcess:
+    """Start scoring ``path`` in this session, in its own process (MGSError for a file that is not a video or ROIs
+    that do not fit). ``runner`` (this session's, already loaded) gives the provenance; the scoring process builds
+    its own runner from the same model choice."""
+    choice = models.model_choice()
     prov = _provenance(runner)
+    models.release(runner, choice)  # a per-job remote runner: the scoring process opens its own connection
     prov["rois"] = {"file": str(roi_file) if roi_file else None, "whole_frame": roiset is None,
                     "content": rois_to_dict(roiset) if roiset is not None else None}
-    worker = FileWorker(runner, path, roiset, _series_dir(path.stem), prov, speed=speed, loop=loop,
-                        start_s=start_s, alive=session_alive(), grace_s=GRACE_S)
+    worker = FileProcess(RunnerSpec.from_choice(choice), path, roiset, _series_dir(path.stem), prov, speed=speed,
+                         loop=loop, start_s=start_s, alive=session_alive(), grace_s=GRACE_S)
     audit_trail.record("live.start", Path(path).name, source="file")
     return _install(worker)
 
@@ -178,49 +179,32 @@ def display_stats() -> DisplayStats:
     return stats
 
 
-def _scaled(roiset: RoiSet, result: FrameResult, s: float) -> tuple[RoiSet, FrameResult]:
-    rois = tuple(replace(r, x=int(round(r.x * s)), y=int(round(r.y * s)), w=max(1, int(round(r.w * s))),
-                         h=max(1, int(round(r.h * s)))) for r in roiset)
-    res = tuple(replace(r, eye_x=None if r.eye_x is None else r.eye_x * s,
-                        eye_y=None if r.eye_y is None else r.eye_y * s) for r in result.rois)
-    return (RoiSet(rois, max(1, int(round(roiset.frame_width * s))), max(1, int(round(roiset.frame_height * s)))),
-            replace(result, rois=res))
+def jpeg_html(data: bytes, alt: str, width: str = "100%") -> str:
+    """An ``<img>`` with the JPEG inline (data URI): it arrives with the page update itself, so it cannot point to a
+    media file already replaced by the next refresh, and costs no extra HTTP request."""
+    return (f"<img src='data:image/jpeg;base64,{base64.b64encode(data).decode()}' alt='{alt}' "
+            f"style='width:{width};max-width:100%'/>")
 
 
-def preview(image: np.ndarray, roiset: RoiSet, result: FrameResult, width: int = DISPLAY_WIDTH):
-    """(annotated picture at most ``width`` wide, the ROI set scaled to it): boxes, eye markers, scores."""
-    h, w = image.shape[:2]
-    s = min(1.0, width / w)
-    small = image if s == 1.0 else cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    rs, fr = _scaled(roiset, result, s) if s != 1.0 else (roiset, result)
-    return draw_results(small, rs, fr, show_time=True), rs
+CHART_SPEC = charts.score_lines_spec(title="Score over time (last 60 s, 0.5 s means)", x_title="seconds since start")
 
 
-def jpeg_html(rgb: np.ndarray, alt: str, width: str = "100%", quality: int = 80) -> str:
-    """An ``<img>`` with the picture inline (JPEG data URI): it arrives with the page update itself, so it cannot
-    point to a media file already replaced by the next refresh, and costs no extra HTTP request."""
-    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    data = base64.b64encode(buf.tobytes()).decode()
-    return f"<img src='data:image/jpeg;base64,{data}' alt='{alt}' style='width:{width};max-width:100%'/>"
+def chart_table(worker) -> pd.DataFrame:
+    """The live chart's data: one mean score per 0.5 s and animal (time_s, animal, score). The scoring process sends
+    them binned already; a thread worker's points are binned here."""
+    return pd.DataFrame(chart_means(worker.chart_points()), columns=["time_s", "animal", "score"])
 
 
-def tile_strip(drawn: np.ndarray, roiset: RoiSet, result: FrameResult, tile: int = TILE, per_row: int = 4):
-    """One image with a square tile per ROI (the crop the networks see, with its overlay), name and score below."""
-    by_id = {r.roi: r for r in result.rois}
-    tiles = []
-    for roi in roiset:
-        t = crop_roi(drawn, roi, tile)
-        res = by_id.get(roi.id)
-        band = np.full((30, tile, 3), 24, np.uint8)
-        if res is not None and res.status == SCORED and res.score is not None:
-            label, colour = f"{roi.animal or roi.id}: {res.score:.1f}", score_colour(res.score)
-        else:
-            label, colour = f"{roi.animal or roi.id}: {(res.status if res else 'none').replace('_', ' ')}", NO_EYE
-        cv2.putText(band, label[:22], (6, 21), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
-        tiles.append(np.vstack([t, band]))
-    rows = []
-    for i in range(0, len(tiles), per_row):
-        row = tiles[i:i + per_row]
-        row += [np.full_like(tiles[0], 255)] * (per_row - len(row)) if len(tiles) > per_row else []
-        rows.append(np.hstack([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255) for t in row]))
-    return np.vstack(rows)
+def view_html(snap: LiveSnapshot) -> str | None:
+    """The live view of a snapshot as one block: the picture, the per-mouse tiles and the decode stamp (read by
+    bench/live_page.py) arrive together. JPEGs drawn by the scoring process are used as they are; a thread worker's
+    (the camera's) frame is drawn here."""
+    if snap.preview_jpeg is not None:
+        pic, tiles, tiles_w = snap.preview_jpeg, snap.tiles_jpeg, snap.tiles_width
+    elif snap.image is not None and snap.result is not None:
+        pic, tiles, tiles_w = view_jpegs(snap.image, snap.roiset, snap.result)
+    else:
+        return None
+    return (f"<div class='mgs-live-view'>{jpeg_html(pic, 'scored frame')}<br/>"
+            f"{jpeg_html(tiles, 'per-mouse tiles', width=f'{tiles_w}px')}"
+            f"<span class='mgs-live-stamp' style='display:none'>{int(snap.decoded_at * 1000)}</span></div>")

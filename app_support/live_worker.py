@@ -66,6 +66,11 @@ class LiveSnapshot:
     message: str | None
     stats: LiveStats
     series: Path
+    # set instead of ``image`` when the scorer runs in its own process (app_support.live_process): the picture and
+    # tiles arrive drawn and JPEG-encoded
+    preview_jpeg: bytes | None = None
+    tiles_jpeg: bytes | None = None
+    tiles_width: int = 0
 
 
 def _name_os_thread(name: str) -> None:
@@ -109,6 +114,7 @@ class LiveWorker:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()  # pause/resume/seek/speed changes wake a waiting worker
+        self.updated = threading.Event()  # set on every new result or state change (a publisher waits on it)
         self._paused = False
         self._stop_reason = "stopped"
         self.state, self.message = STARTING, None
@@ -212,6 +218,7 @@ class LiveWorker:
             self.state = state
             if message is not None:
                 self.message = message
+        self.updated.set()
 
     def _should_stop(self) -> bool:
         """True when STOP was pressed or the session has been gone for ``grace_s`` (checked once a second)."""
@@ -261,6 +268,7 @@ class LiveWorker:
             self.position_s = time_s
             if self.state == STARTING:
                 self.state = PLAYING
+        self.updated.set()
 
     def _run_record(self) -> dict:
         s = self.snapshot().stats

@@ -14,8 +14,10 @@ and at the start and end the rows on disk in the live series (the truth: rows / 
 written every 2 s, so only the mean over the window is reported from disk). In the browser a MutationObserver
 notes when each new result's decode stamp (a hidden element the page writes with every new result) reaches the
 DOM, so the display rate and the latency (frame decoded -> result in the browser's DOM, same clock) are measured
-where the user sees them. The CPU time of the server process and of Chromium over the window is reported too (the
-machine is shared: a figure far below the target with little CPU used means the run was starved). Prints a table; ``--json`` also writes the raw figures. Never asserts anything.
+where the user sees them. The CPU time of the server process (the page), of the file scorer's own process (a child of
+the server) and of Chromium over the window is reported too (the machine is shared: a figure far below the target with
+little CPU used means the run was starved); CPU per scored frame counts server + scorer, CPU per refresh the server
+process alone per new result shown. Prints a table; ``--json`` also writes the raw figures. Never asserts anything.
 """
 from __future__ import annotations
 
@@ -137,6 +139,18 @@ def cpu_seconds(pids) -> float:
     return total
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the server's file-scoring process, from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def chromium_pids(before: set[int]) -> list[int]:
     """Chromium processes that did not exist before the browser was launched (from /proc, no extra package)."""
     out = []
@@ -189,7 +203,8 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
             page.wait_for_timeout(int(warmup * 1000))
             t0, rows0 = time.time(), series_rows(work)
             browsers = chromium_pids(before)
-            cpu0 = (cpu_seconds([proc.pid]), cpu_seconds(browsers))
+            scorers = child_pids(proc.pid)  # the file scorer's own process (none for the camera: a thread)
+            cpu0 = (cpu_seconds([proc.pid]), cpu_seconds(browsers), cpu_seconds(scorers))
             n0 = page.evaluate("() => window.__mgs.length")
             samples, disk = [], []
             prev_t, prev_rows = t0, rows0
@@ -202,7 +217,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
                 disk.append((rows - prev_rows) / n_rois / max(1e-6, now - prev_t))
                 prev_t, prev_rows = now, rows
             t1, rows1 = time.time(), series_rows(work)
-            cpu1 = (cpu_seconds([proc.pid]), cpu_seconds(browsers))
+            cpu1 = (cpu_seconds([proc.pid]), cpu_seconds(browsers), cpu_seconds(scorers))
             marks = page.evaluate("() => window.__mgs")[n0:]
             page_figures = {k: page.evaluate(METRIC, k) for k in
                             ("Display frames / s", "Dropped frames", "Latency p95 (ms)")}
@@ -231,7 +246,10 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
            "latency_ms_p50": round(pct(lat, 0.5), 1), "latency_ms_p95": round(pct(lat, 0.95), 1),
            "server_cpu_percent_of_one_core": round(100 * (cpu1[0] - cpu0[0]) / wall, 1),
            "browser_cpu_percent_of_one_core": round(100 * (cpu1[1] - cpu0[1]) / wall, 1),
-           "server_cpu_ms_per_scored_frame": round(1e3 * (cpu1[0] - cpu0[0]) / max(1, (rows1 - rows0) / n_rois), 1),
+           "scorer_cpu_percent_of_one_core": round(100 * (cpu1[2] - cpu0[2]) / wall, 1),
+           "server_cpu_ms_per_scored_frame": round(1e3 * (cpu1[0] - cpu0[0] + cpu1[2] - cpu0[2])
+                                                   / max(1, (rows1 - rows0) / n_rois), 1),
+           "server_cpu_ms_per_result_shown": round(1e3 * (cpu1[0] - cpu0[0]) / max(1, len(marks)), 1),
            "page_figures": page_figures, "loadavg_before": [round(x, 2) for x in load_before],
            "loadavg_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count()}
     shutil.rmtree(tmp, ignore_errors=True)
@@ -251,9 +269,9 @@ def main(argv=None) -> int:
     print(f"source={res['source']} rois={res['rois']} over {res['seconds']} s (2-core CPU; load average "
           f"{res['loadavg_before'][0]} before, {res['loadavg_after'][0]} after)")
     for k in ("scored_fps_page_median", "scored_fps_disk_mean", "display_fps_browser",
-              "latency_ms_p50", "latency_ms_p95", "server_cpu_percent_of_one_core", "browser_cpu_percent_of_one_core",
-              "server_cpu_ms_per_scored_frame"):
-        print(f"  {k:24s} {res[k]}")
+              "latency_ms_p50", "latency_ms_p95", "server_cpu_percent_of_one_core", "scorer_cpu_percent_of_one_core",
+              "browser_cpu_percent_of_one_core", "server_cpu_ms_per_scored_frame", "server_cpu_ms_per_result_shown"):
+        print(f"  {k:32s} {res[k]}")
     print(f"  page shows               {res['page_figures']}")
     if a.json:
         a.json.write_text(json.dumps(res, indent=1) + "\n")

@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/live_soak.py [--minutes 30] [--rois 4] [--json OUT.json]
 
-Runs the Live page's own worker (app_support.live_worker.FileWorker with the shipped weights, in-process ONNX
-Runtime) on the sample video (1920x1080, 10 s, looped; ``--rois 8`` lays out 8 rack boxes) at speed "as fast as
-possible", while a stand-in for the page thread does, 10 times a second, what the live view does per refresh:
-snapshot, the annotated 960-px picture, the tile strip, JPEG encoding of both, and once a second the chart data.
+Runs the Live page's own scorer (app_support.live_process.FileProcess: its own process, shipped weights, in-process
+ONNX Runtime there, drawing and JPEG-encoding the view at most 10 times a second) on the sample video (1920x1080,
+10 s, looped; ``--rois 8`` lays out 8 rack boxes) at speed "as fast as possible", while a stand-in for the page
+thread does, 10 times a second, what the live view does per refresh: snapshot, the view's HTML (base64 of the two
+JPEGs), and once a second the chart table.
 
-Reported: frames scored, rows written (read back from disk after the run) vs rows scored, resident memory (RSS)
-after the first minute and at the end (growth), the longest call on the page thread (which never saves: the worker
-writes the chunks) and the longest chunk write on the worker thread. Prints figures; asserts nothing.
+Reported: frames scored, rows written (read back from disk after the run) vs rows scored, resident memory (RSS) of
+the scoring process and of this (the page's) process after the first minute and at the end (growth), the longest
+call on the page thread (which never saves: the scoring process writes the chunks) and the longest chunk write
+there. Prints figures; asserts nothing.
 """
 from __future__ import annotations
 
@@ -27,11 +29,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
@@ -43,23 +48,20 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    import cv2
-    import pandas as pd
-
-    from app_support.live import preview, tile_strip
-    from app_support.live_worker import FileWorker
+    from app_support.live import chart_table, view_html
+    from app_support.live_process import FileProcess, RunnerSpec
     from mgs_core.benchmark import bench_rois
     from mgs_core.io.rois import load_rois
     from mgs_core.io.series import load_series, open_series
-    from mgs_core.runners import load_runner
 
     video = REPO / "sample_data" / "demo.mp4"
     roiset = load_rois(REPO / "sample_data" / "demo.rois.json") if a.rois == 4 else bench_rois(a.rois, 1920, 1080)
-    runner = load_runner()
-    runner.warmup()
     tmp = Path(tempfile.mkdtemp(prefix="mgs-live-soak-"))
     load_before = os.getloadavg()
-    worker = FileWorker(runner, video, roiset, tmp / "soak", {}, speed=None, loop=True).start()
+    worker = FileProcess(RunnerSpec(), video, roiset, tmp / "soak", {}, speed=None, loop=True).start()
+    child = worker.process.pid
+    while worker.running and worker.snapshot().stats.scored == 0:
+        time.sleep(0.1)
     t0 = time.monotonic()
     page_ms, mem = [], []
     stop = threading.Event()
@@ -68,16 +70,9 @@ def main(argv=None) -> int:
         last_chart = 0.0
         while not stop.is_set():
             t = time.perf_counter()
-            snap = worker.snapshot()
-            if snap.image is not None:
-                drawn, rs = preview(snap.image, snap.roiset, snap.result)
-                strip = tile_strip(drawn, rs, snap.result)
-                cv2.imencode(".jpg", drawn)
-                cv2.imencode(".jpg", strip)
+            view_html(worker.snapshot())
             if time.monotonic() - last_chart >= 1.0:
-                pts = pd.DataFrame(worker.chart_points(), columns=["time_s", "animal", "score"])
-                if len(pts):
-                    pts.assign(time_s=(pts["time_s"] // 0.5) * 0.5).groupby(["animal", "time_s"])["score"].mean()
+                chart_table(worker)
                 last_chart = time.monotonic()
             page_ms.append((time.perf_counter() - t) * 1e3)
             stop.wait(0.1)
@@ -88,25 +83,27 @@ def main(argv=None) -> int:
     next_mem = t0
     while time.monotonic() < end and worker.running:
         if time.monotonic() >= next_mem:
-            mem.append((round(time.monotonic() - t0, 1), round(rss_mb(), 1)))
+            mem.append((round(time.monotonic() - t0, 1), round(rss_mb(child), 1), round(rss_mb(), 1)))
             next_mem += 10
         time.sleep(0.5)
     stop.set()
     pt.join()
+    mem.append((round(time.monotonic() - t0, 1), round(rss_mb(child), 1), round(rss_mb(), 1)))
     worker.stop()
     worker.join(600)
-    mem.append((round(time.monotonic() - t0, 1), round(rss_mb(), 1)))
     wall = time.monotonic() - t0
     snap = worker.snapshot()
     info = open_series(tmp / "soak")
     rows_on_disk = len(load_series(tmp / "soak"))
-    after_1min = next((m for t, m in mem if t >= 60), mem[0][1])
+    after_1min = next((m for m in mem if m[0] >= 60), mem[0])
     run = info.provenance["run"]
     res = {"minutes": round(wall / 60, 2), "rois": a.rois, "frames_scored": snap.stats.scored,
            "frames_per_s": round(snap.stats.scored / wall, 1), "passes": snap.stats.passes,
            "rows_scored": snap.stats.scored * len(roiset), "rows_on_disk": rows_on_disk,
-           "rss_mb_start": mem[0][1], "rss_mb_after_1_min": after_1min, "rss_mb_end": mem[-1][1],
-           "rss_growth_mb_after_1_min": round(mem[-1][1] - after_1min, 1),
+           "scorer_rss_mb_start": mem[0][1], "scorer_rss_mb_after_1_min": after_1min[1],
+           "scorer_rss_mb_end": mem[-1][1], "scorer_rss_growth_mb_after_1_min": round(mem[-1][1] - after_1min[1], 1),
+           "page_rss_mb_after_1_min": after_1min[2], "page_rss_mb_end": mem[-1][2],
+           "page_rss_growth_mb_after_1_min": round(mem[-1][2] - after_1min[2], 1),
            "page_thread_ms_max": round(max(page_ms), 1), "page_thread_ms_median": round(statistics.median(page_ms), 1),
            "chunk_write_ms_max": run["chunk_write_ms_max"], "chunk_write_ms_median": run["chunk_write_ms_p50"],
            "state": snap.state, "loadavg_before": [round(x, 2) for x in load_before],

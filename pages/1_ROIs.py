@@ -2,7 +2,6 @@
 preview the crops the networks will see, and save/load the ROI file."""
 import json
 
-import pandas as pd
 import streamlit as st
 
 from app_support import charts, media, paths, pickers, roi_table, state, user_names

@@ -1,10 +1,10 @@
 """Live scoring: a video file scored on the server while it plays at its real frame rate, or a webcam (WebRTC)."""
-import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from app_support import charts, live, models, paths, pickers, roi_table, state, user_names
-from app_support.live_worker import CameraWorker, FileWorker
+from app_support import live, models, paths, pickers, roi_table, state, user_names
+from app_support.live_process import FileProcess
+from app_support.live_worker import CameraWorker
 from mgs_core.errors import MGSError
 from mgs_core.io.rois import load_rois, validate_rois
 from mgs_core.io.video import probe_video
@@ -102,7 +102,7 @@ else:
     st.caption((f"ROIs: `{rf.name}` ({len(roiset)} boxes); change them on **Regions of interest**." if roiset else
                 "No ROI file for this video: the whole frame is one ROI. Draw boxes on **Regions of interest**.")
                + f" Video: {info.width}x{info.height}, {info.fps:.1f} frames/s, {info.duration_s:.1f} s.")
-    mine = isinstance(worker, FileWorker) and worker.path == video
+    mine = isinstance(worker, FileProcess) and worker.path == video
     running = running and mine
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 2, 2])
     speed = SPEEDS[c4.radio("Playback speed", list(SPEEDS), key="live_speed",
@@ -166,14 +166,10 @@ def live_view():
     if s.message:
         (user_names.error if s.state == "failed" else st.info)(s.message)
     html = disp.html if not new_result else None  # nothing new since the last refresh: no drawing, no encoding
-    if html is None and s.image is not None and s.result is not None:
-        drawn, rs = live.preview(s.image, s.roiset, s.result)
-        strip = live.tile_strip(drawn, rs, s.result)
-        # one block: the picture, the per-mouse tiles and the decode stamp (read by bench/live_page.py) arrive together
-        html = (f"<div class='mgs-live-view'>{live.jpeg_html(drawn, 'scored frame')}<br/>"
-                f"{live.jpeg_html(strip, 'per-mouse tiles', width=f'{strip.shape[1]}px')}"
-                f"<span class='mgs-live-stamp' style='display:none'>{int(s.decoded_at * 1000)}</span></div>")
-        disp.html = html
+    if html is None:
+        html = disp.html = live.view_html(s)
+    if html is None and s.state == "starting":
+        st.caption("Starting the scorer and loading the networks (a few seconds)…")
     if html:
         st.markdown(html, unsafe_allow_html=True)
     if not w.running and state.get("live_view_running"):
@@ -186,13 +182,9 @@ def live_chart():
     w = live.current()
     if w is None or w is not worker:
         return
-    pts = pd.DataFrame(w.chart_points(), columns=["time_s", "animal", "score"])
-    if not len(pts):
-        return
-    pts["time_s"] = (pts["time_s"] // 0.5) * 0.5
-    recent = pts.groupby(["animal", "time_s"], as_index=False)["score"].mean()
-    st.altair_chart(charts.score_lines(recent, title="Score over time (last 60 s, 0.5 s means)",
-                                       x_title="seconds since start"), width="stretch")
+    pts = live.chart_table(w)
+    if len(pts):
+        st.vega_lite_chart(pts, live.CHART_SPEC, width="stretch")
 
 
 live_view()

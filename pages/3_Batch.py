@@ -1,7 +1,6 @@
 """Batch scoring: several recorded videos at once, with progress, results, downloads and resumption."""
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from app_support import (charts, keyframe_strip, models, nwb_download, paths, pickers, roi_table, run_list, state,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mgs_core.errors import InputError
 from mgs_core.workspace.records import DONE, FAILED, INTERRUPTED, RUNNING, InputFile, RunRecord, fingerprint
-from mgs_core.workspace.store import (RunEntry, Workspace, delete_run, list_runs, new_run_folder, now_utc,
+from mgs_core.workspace.store import (Workspace, delete_run, list_runs, new_run_folder, now_utc,
                                       save_record, this_process)
 
 NEW, RESUME, REUSE = "new", "resume", "reuse"

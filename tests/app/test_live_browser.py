@@ -1,9 +1,8 @@
 """Real-browser test of the Live page (headless Debian Chromium): the sample file scored on the server, the page's
-figures, pause/resume, and what happens when the tab is closed: the worker stops by itself (no thread left in the
-server), the series is complete on disk and is listed on Score curves in a new session."""
+figures, pause/resume, and what happens when the tab is closed: the scoring process stops by itself (no process
+or thread left behind by the server), the series is complete on disk and is listed on Score curves in a new session."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,8 @@ def live_server(tmp_path, data_dir, weights):
 
 
 def live_threads(pid: int) -> list[str]:
-    """OS names of the server's threads that are live workers (they name themselves ``mgs-live``; threads they
-    start, like the video decoder, inherit the name)."""
+    """OS names of the server's threads that belong to live scoring (they name themselves ``mgs-live...``: the
+    link to a scoring process, or a camera worker and the threads it starts, which inherit the name)."""
     names = []
     for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
         try:
@@ -38,6 +37,20 @@ def live_threads(pid: int) -> list[str]:
         except OSError:
             continue
     return [n for n in names if n.startswith("mgs-live")]
+
+
+def live_processes(pid: int) -> list[int]:
+    """The server's child processes that are file scorers (they name themselves ``mgs-live``; zombies excluded)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm, rest = stat.read_text().rsplit(")", 1)
+            fields = rest.split()
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X") and comm.split("(", 1)[1].startswith("mgs-live"):
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
 
 
 def metric(page, label: str) -> str | None:
@@ -79,14 +92,16 @@ def test_live_file_scoring_survives_a_closed_tab(live_server, tmp_path):
             page.get_by_text("paused", exact=True).first.wait_for(timeout=60_000)
             page.get_by_role("button", name="Resume", exact=True).click()
             page.get_by_text("playing", exact=True).first.wait_for(timeout=60_000)
-            assert live_threads(pid)  # the worker (and its decoder, which inherits the OS name)
+            assert live_processes(pid) and live_threads(pid)  # the scoring process and the server's link to it
             ctx.close()  # the tab is closed while scoring runs
 
-            # the worker notices that its session is gone (10 s grace), saves the series and ends
+            # the server notices that the session is gone (10 s grace), the scoring process saves the series and ends
             end = time.monotonic() + 120
-            while (live_threads(pid) or not list_series(work / "live")[0].finished) and time.monotonic() < end:
+            while (live_processes(pid) or live_threads(pid) or not list_series(work / "live")[0].finished) \
+                    and time.monotonic() < end:
                 time.sleep(0.5)
-            assert live_threads(pid) == [], "the live worker outlived its browser session"
+            assert live_processes(pid) == [], "the scoring process outlived its browser session"
+            assert live_threads(pid) == [], "a live thread outlived its browser session"
             (series,) = list_series(work / "live")
             assert series.finished and "session ended" in series.provenance["run"]["message"]
             df = load_series(series.folder)

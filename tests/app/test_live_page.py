@@ -1,11 +1,15 @@
 """The Live page under AppTest: a file run from Start to the end of the video, saved and listed on Score curves;
-bad input (a text file named .mp4, ROIs for another frame size) gives one message and no traceback."""
+bad input (a text file named .mp4, ROIs for another frame size) gives one message and no traceback; a scoring
+process that dies mid-run is reported on the page, its rows kept."""
 import json
+import os
+import signal
+import time
 
 from conftest import errors
 
 from app_support import live
-from mgs_core.io.series import load_series
+from mgs_core.io.series import load_series, open_series
 
 
 def _wait_worker(at, timeout=180.0):
@@ -59,3 +63,22 @@ def test_rois_for_another_frame_size_give_one_message(app_env, tmp_path):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1 and "640x480" in at.error[0].value and "small.rois.json" in at.error[0].value
+
+
+def test_a_scoring_process_that_dies_is_reported_on_the_page(app_env):
+    at = app_env("pages/2_Live.py")
+    at.radio(key="live_speed").set_value("As fast as possible")
+    at.button(key="live_start").click().run()
+    assert not errors(at), errors(at)
+    worker = at.session_state["live_worker"]
+    end = time.monotonic() + 120
+    while worker.snapshot().stats.rows_written == 0 and time.monotonic() < end:
+        time.sleep(0.1)
+    os.kill(worker.process.pid, signal.SIGKILL)  # the scoring process crashes mid-run
+    _wait_worker(at)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    snap = worker.snapshot()
+    assert snap.state == "failed" and len(at.error) == 1 and "killed by signal 9" in at.error[0].value
+    assert snap.series.name in at.error[0].value and open_series(snap.series).rows > 0  # what was written is kept
+    assert not any("Stopped." in s.value for s in at.success)

@@ -1,7 +1,6 @@
 """Every page loads under AppTest and its main action on the sample data produces the expected table/chart."""
 import json
 
-import numpy as np
 import pandas as pd
 
 from conftest import errors

@@ -1,6 +1,5 @@
 """Bad input gets one clear message: ROI values, dataset rows and paths, damaged videos (issue 14)."""
 import csv
-import json
 import math
 
 import numpy as np

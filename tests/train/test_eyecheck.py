@@ -6,7 +6,7 @@ import torch
 from mgs_core.models import EyeCheckNet, save_checkpoint
 from mgs_core.runners.local import LocalRunner
 from mgs_core.synth.dataset import render_item
-from mgs_core.train.eyecheck import (CHECK_WINDOW, CheckConfig, CheckSource, centre_patches, choose_threshold,
+from mgs_core.train.eyecheck import (CHECK_WINDOW, CheckConfig, centre_patches, choose_threshold,
                                      fur_points, mine_check_source, save_eyecheck, side_peaks, train_eyecheck)
 from mgs_core.types import EYE_HIDDEN, SCORED
 
