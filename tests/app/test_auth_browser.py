@@ -95,7 +95,7 @@ def test_shared_mode_in_a_real_browser(tmp_path, data_dir, weights):
                 page.get_by_test_id("stBaseButton-primary").filter(has_text="Score").click()
                 page.get_by_text("Results", exact=True).wait_for(timeout=180_000)
                 _settle(page, 120_000)
-                provs = [json.loads(p.read_text()) for p in (tmp_path / "work").glob("*/batch/demo.json")]
+                provs = [json.loads(p.read_text()) for p in (tmp_path / "workspaces").glob("*/runs/*/demo.json")]
                 assert provs and all(p["user"] == "olly" for p in provs)
 
                 # the admin sees the audit trail: the viewer's refused attempts left no run; olly's did
