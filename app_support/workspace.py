@@ -181,6 +181,23 @@ def store_rois(roiset, name: str, video: str = ""):
     return _store(ws, roiset, name, user=current_user(), video=video)
 
 
+def store_model(checkpoint: Path, data: str = ""):
+    """Keep a trained checkpoint in the active workspace (a run of kind ``model``); returns the stored copy's path
+    and the run record (or the original path and None when the workspace cannot be written)."""
+    from mgs_core.workspace.artifacts import store_model as _store
+
+    ws = current()
+    if not ws.writable:
+        return Path(checkpoint), None
+    rec = _store(ws, checkpoint, data, user=current_user())
+    return ws.runs_dir / rec.id / rec.files["model"], rec
+
+
+def trained_models() -> list[RunEntry]:
+    """The usable score-network checkpoints kept in the active workspace, newest first."""
+    return [e for e in runs(("model",)).runs if e.usable and e.record.models.get("kind") == "orbital"]
+
+
 def load_entry(entry: RunEntry) -> tuple[pd.DataFrame, list[str]]:
     """The results table of a batch run or live series (raw columns) and any notes about it."""
     from mgs_core.io.results import load_scores

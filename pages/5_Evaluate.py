@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import (audit_trail, auth, charts, datasets, evaluation_stamp, identity, limits, models, paths,
-                         pickers, state, user_names)
+                         pickers, state, user_names, workspace)
 from app_support.evaluation_stamp import CV, PIPELINE, EvalStamp
 from mgs_core.errors import MGSError
 from mgs_core.evaluation.caveats import caveats, trained_on
@@ -20,8 +20,19 @@ st.markdown("Compare the model's scores with labelled scores. **Pipeline evaluat
             "before trusting scores on real mice.")
 
 st.subheader("1. Model")
-model_src = st.radio("Which model", ["Active model (see sidebar)", "A checkpoint file"], horizontal=True, key="ev_model")
+kept = workspace.trained_models()
+sources = ["Active model (see sidebar)", "A checkpoint file"] + (["A model trained in this workspace"] if kept else [])
+model_src = st.radio("Which model", sources, horizontal=True, key="ev_model")
 choice = dict(models.model_choice())
+if model_src == "A model trained in this workspace":
+    by_id = {e.id: e for e in kept}
+    pick = st.selectbox("Model", list(by_id), key="ev_ws_model",
+                        format_func=lambda i: f"{by_id[i].record.models.get('name', i)} · {by_id[i].record.when} · "
+                                              f"{by_id[i].record.user}")
+    choice.update(score=str(by_id[pick].path("model")), server=None)
+    if st.button("Make it the active model", key="ev_ws_activate"):
+        models.activate(choice.get("seg"), by_id[pick].path("model"), by_id[pick].record.models.get("name", pick),
+                        f"{by_id[pick].record.models.get('name', pick)} is now the active model.")
 if model_src == "A checkpoint file":
     score_ck = pickers.pick_file("Score network checkpoint (.pt)", paths.CHECKPOINT_EXTS, key="ev_score_ck")
     seg_ck = None
@@ -203,8 +214,10 @@ if t2.button("Train the score network", key="tr_run", disabled=dataset is None):
             _, result = train_score(src, out, recipe_config("paper", epochs=int(tr_epochs)), card=card,
                                     progress=lambda e: bar.progress(e.epoch / e.epochs, text=e.line()))
         bar.empty()
-        audit_trail.record("train", str(result.path or out), data=ds_label, epochs=int(tr_epochs))
-        models.activate(models.model_choice().get("seg"), result.path or out, f"retrained on {ds_label}",
+        kept_path, kept_rec = workspace.store_model(result.path or out, ds_label)  # outlives this session
+        audit_trail.record("train", str(kept_path), data=ds_label, epochs=int(tr_epochs),
+                           run=kept_rec.id if kept_rec else None)
+        models.activate(models.model_choice().get("seg"), kept_path, f"retrained on {ds_label}",
                         f"Trained on {result.n_train} patches. It is now the active model (see the sidebar); "
                         "evaluate it on frames it was not trained on, or go back to the shipped weights from the "
                         "sidebar.")

@@ -1,4 +1,5 @@
-"""ROI sets and analysis reports stored in the workspace as runs (kinds ``rois`` and ``report``), with provenance."""
+"""ROI sets, analysis reports and trained models stored in the workspace as runs (kinds ``rois``, ``report``,
+``model``), with provenance."""
 from __future__ import annotations
 
 import shutil
@@ -38,4 +39,28 @@ def store_report(ws: Workspace, report_dir: str | Path, sources: list[str], sett
     rec = RunRecord(id=folder.name, kind="report", created_utc=now_utc(), user=user, status=DONE,
                     inputs=tuple(InputFile(s) for s in sources), settings=dict(settings), files=files,
                     finished_utc=now_utc())
+    return save_record(folder, rec)
+
+
+def store_model(ws: Workspace, checkpoint: str | Path, data: str = "", user: str = "") -> RunRecord:
+    """Copy a trained checkpoint (and its model card files) into a new run of kind ``model``; ``data`` names the
+    dataset it was trained on. The run's ``model`` file is the copy, so it outlives the session that trained it."""
+    from mgs_core.models import load_checkpoint
+    from mgs_core.models.checkpoint import file_sha256
+
+    checkpoint = Path(checkpoint)
+    _, card = load_checkpoint(checkpoint)  # refuses a file that is not an MGS Live checkpoint, naming it
+    folder = new_run_folder(ws, "model", checkpoint.stem[:40])
+    stem = checkpoint.with_suffix("")
+    files = {"model": checkpoint.name}
+    shutil.copy2(checkpoint, folder / checkpoint.name)
+    for suffix in (".card.json", ".card.md"):
+        src = Path(f"{stem}{suffix}")
+        if src.is_file():
+            shutil.copy2(src, folder / src.name)
+            files["card" + suffix.replace(".card", "").replace(".", "_")] = src.name
+    rec = RunRecord(id=folder.name, kind="model", created_utc=now_utc(), user=user, status=DONE,
+                    inputs=(InputFile(data),) if data else (),
+                    models={"kind": str(card.get("kind", "")), "name": str(card.get("name", checkpoint.name))},
+                    settings={"sha256": file_sha256(checkpoint)}, files=files, finished_utc=now_utc())
     return save_record(folder, rec)

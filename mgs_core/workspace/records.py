@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 RUN_FORMAT = "mgs-live-run"
 RUN_VERSION = 1
-KINDS = ("batch", "live", "report", "rois")
+KINDS = ("batch", "live", "report", "rois", "model")
 # statuses: what the record says, plus two the listing derives (interrupted: "running" but its process is gone;
 # damaged: the folder no longer holds what the record lists)
 RUNNING, DONE, FAILED, INTERRUPTED, RECORDING, DAMAGED = ("running", "done", "failed", "interrupted", "recording",

@@ -136,3 +136,34 @@ def test_an_existing_folder_nobody_may_write_is_read_only(tmp_path):
     assert list_runs(ro).runs == []
     with pytest.raises(InputError, match="is not writable"):
         ro.require_writable()
+
+
+def test_a_trained_model_is_kept_as_a_run_and_outlives_its_session_folder(tmp_path):
+    from mgs_core.models import OrbitalNet, load_checkpoint, save_checkpoint
+    from mgs_core.workspace.artifacts import store_model
+
+    session = tmp_path / "session" / "models"
+    ck = save_checkpoint(OrbitalNet(), session / "score_x.pt", {"name": "score net retrained on mine"})
+    ws = open_workspace(tmp_path / "w")
+    rec = store_model(ws, ck, "mine", user="ana")
+    import shutil
+
+    shutil.rmtree(tmp_path / "session")  # the session's work folder is gone after a restart
+    (entry,) = list_runs(ws, ("model",)).runs
+    assert entry.usable and entry.record.kind == "model" and entry.record.user == "ana"
+    assert entry.record.models == {"kind": "orbital", "name": "score net retrained on mine"}
+    model, card = load_checkpoint(entry.path("model"), kind="orbital")
+    assert card["name"] == "score net retrained on mine" and (entry.folder / "score_x.card.json").is_file()
+    assert rec.input_names == "mine"
+
+
+def test_a_file_that_is_not_a_checkpoint_is_not_kept(tmp_path):
+    from mgs_core.errors import CheckpointError
+    from mgs_core.workspace.artifacts import store_model
+
+    bad = tmp_path / "x.pt"
+    bad.write_text("not a model")
+    ws = open_workspace(tmp_path / "w")
+    with pytest.raises(CheckpointError, match="x.pt"):
+        store_model(ws, bad)
+    assert list_runs(ws, ("model",)).runs == []
