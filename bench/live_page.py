@@ -105,7 +105,8 @@ def prepare_data(tmp: Path, n_rois: int) -> Path:
 
 def start_server(data: Path, work: Path, log: Path):
     port = free_port()
-    env = dict(os.environ, MGS_DATA_DIR=str(data), MGS_WORK_DIR=str(work), OMP_WAIT_POLICY="PASSIVE")
+    env = dict(os.environ, MGS_DATA_DIR=str(data), MGS_WORK_DIR=str(work), MGS_WORKSPACE=str(workspaces(work)),
+               OMP_WAIT_POLICY="PASSIVE")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless",
                              "true", "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false"], cwd=REPO, env=env,
@@ -121,10 +122,15 @@ def start_server(data: Path, work: Path, log: Path):
     raise SystemExit("streamlit did not become healthy")
 
 
+def workspaces(work: Path) -> Path:
+    """Where the app's workspaces go in this run (the live series are in ``default/live``)."""
+    return work.parent / "workspaces"
+
+
 def series_rows(work: Path) -> int:
     from mgs_core.io.series import list_series
 
-    return sum(s.rows for s in list_series(work / "live"))
+    return sum(s.rows for s in list_series(workspaces(work) / "default" / "live"))
 
 
 def cpu_seconds(pids) -> float:
