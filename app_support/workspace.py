@@ -193,6 +193,11 @@ def store_model(checkpoint: Path, data: str = ""):
     return ws.runs_dir / rec.id / rec.files["model"], rec
 
 
+def roi_sets() -> list[RunEntry]:
+    """The usable ROI sets kept in the active workspace, newest first."""
+    return [e for e in runs(("rois",)).runs if e.usable]
+
+
 def trained_models() -> list[RunEntry]:
     """The usable score-network checkpoints kept in the active workspace, newest first."""
     return [e for e in runs(("model",)).runs if e.usable and e.record.models.get("kind") == "orbital"]

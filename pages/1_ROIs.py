@@ -4,10 +4,10 @@ import json
 
 import streamlit as st
 
-from app_support import charts, media, paths, pickers, roi_table, state, user_names
+from app_support import charts, media, paths, pickers, roi_table, state, user_names, workspace
 from mgs_core.errors import MGSError
 from mgs_core.geometry import crop_roi
-from mgs_core.io.rois import rois_from_dict, rois_to_dict, save_rois
+from mgs_core.io.rois import load_rois, rois_from_dict, rois_to_dict, save_rois
 
 st.title("Regions of interest")
 st.markdown("Each **region of interest (ROI)** is a rectangle around one box with one mouse. The networks only look "
@@ -158,3 +158,17 @@ with c2:
             st.rerun()
         except MGSError as exc:
             user_names.error(str(exc))
+    kept = workspace.roi_sets()
+    if kept:  # every "Use these ROIs for scoring" also kept a copy in the workspace
+        by_id = {e.id: e for e in kept}
+        pick = st.selectbox("…or an ROI set kept in this workspace", list(by_id), key="roi_ws_pick",
+                            format_func=lambda i: f"{by_id[i].record.settings.get('roi_file', i)} · "
+                                                  f"{by_id[i].record.input_names} · {by_id[i].record.when} · "
+                                                  f"{by_id[i].record.user}")
+        if st.button("Load this ROI set", key="roi_ws_load"):
+            try:
+                roi_table.replace(video, roi_table.from_roiset(
+                    load_rois(by_id[pick].path("rois"), frame_size=(W, H))))
+                st.rerun()
+            except MGSError as exc:
+                user_names.error(str(exc))

@@ -68,3 +68,20 @@ def test_an_roi_file_for_another_frame_size_names_both_sizes(app_env):
     assert any(f"cage 720p.rois.json is for {w * 2 // 3}x{h * 2 // 3} frames but the video is {w}x{h}" in m
                for m in msgs), msgs
     assert not any("outside" in m for m in msgs)
+
+
+def test_a_kept_roi_set_can_be_loaded_back_from_the_workspace(app_env):
+    at = app_env("pages/1_ROIs.py")
+    at.demo = (app_env.data_dir / "demo.mp4").resolve()
+    data = json.loads((app_env.data_dir / "demo.rois.json").read_text())
+    data["rois"][0]["group"] = "drug"
+    at.file_uploader(key="roi_load").upload("edited.rois.json", json.dumps(data).encode(), "application/json").run()
+    at.button(key="roi_load_btn").click().run()
+    at.button(key="roi_use").click().run()  # saved for scoring, and a copy kept in the workspace
+    assert not errors(at), errors(at)
+    fresh = app_env("pages/1_ROIs.py")  # another session (a reload): the table starts from demo.rois.json again
+    fresh.demo = at.demo
+    assert "roi_ws_pick" in {s.key for s in fresh.selectbox}
+    fresh.button(key="roi_ws_load").click().run()
+    assert not errors(fresh), errors(fresh)
+    assert _table(fresh).iloc[0]["group"] == "drug"
