@@ -196,7 +196,8 @@ if res and not stale:
 
 st.subheader("4. Retrain on this dataset (optional)")
 st.caption("Trains the paper's score network (Table 1 recipe) on the dataset's eye patches and makes it the active "
-           "model for this browser session. The segmentation network is kept.")
+           "model for this browser session. The segmentation network is kept. The trained model is kept in the "
+           "workspace (pick it again under *A model trained in this workspace*, also after a restart).")
 t1, t2 = st.columns(2)
 tr_epochs = t1.number_input("Epochs", 1, 200, 35, key="tr_epochs", help="The paper's recipe: 35.")
 if t2.button("Train the score network", key="tr_run", disabled=dataset is None):
