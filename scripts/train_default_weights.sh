@@ -29,6 +29,24 @@ KS=${KS:-"1 1.25 1.5 2 2.5"}
 STAGES=${STAGES:-"data seg k cv score check eval release"}
 export OMP_WAIT_POLICY=PASSIVE
 mgs() { "$PY" -m mgs_core.cli "$@"; }
+# combine OUT DIR...: one labels.csv in OUT over the sibling dataset folders DIR... Dataset paths may not contain
+# '..', so each folder is linked in (OUT/train -> ../train) and the rows point through the links.
+combine() {
+  local out=$1; shift
+  mkdir -p "$out"
+  for d in "$@"; do [ -e "$out/$d" ] || ln -s "../$d" "$out/$d"; done
+  "$PY" - "$out" "$@" <<'PYEOF'
+import sys, pandas as pd
+out, dirs = sys.argv[1], sys.argv[2:]
+parts = []
+for d in dirs:
+    df = pd.read_csv(f"{out}/{d}/labels.csv", dtype=str, keep_default_na=False)
+    df["image"] = f"{d}/" + df["image"]
+    df["mask"] = f"{d}/" + df["mask"]
+    parts.append(df)
+pd.concat(parts).to_csv(f"{out}/labels.csv", index=False)
+PYEOF
+}
 stage() { [[ " $STAGES " == *" $1 "* ]]; }
 NOTE="synthetic renderer data only (mgs synth dataset --seed 600001, renderer v2), never real mice"
 NOTE_CHECK="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600005, renderer v2), never real mice"
@@ -43,48 +61,11 @@ if stage data; then
   [ -f "$DATA/train3/labels.csv" ] || mgs synth dataset --out "$DATA/train3" --n 3000 --seed 600005 --workers 2
   [ -f "$DATA/test/labels.csv" ]   || mgs synth dataset --out "$DATA/test" --n 800 --seed 909091 --workers 2
   [ -f "$DATA/test_final/labels.csv" ] || mgs synth dataset --out "$DATA/test_final" --n 800 --seed 909092 --workers 2
-  # the regressor's training set: both folders through one labels.csv. Dataset paths may not contain '..', so the
-  # folders are linked in (train_all/train -> ../train) and the rows point through the links.
-  mkdir -p "$DATA/train_all"
-  for d in train train2; do [ -e "$DATA/train_all/$d" ] || ln -s "../$d" "$DATA/train_all/$d"; done
-  "$PY" - "$DATA" <<'PYEOF'
-import sys, pandas as pd
-root = sys.argv[1]
-parts = []
-for d in ("train", "train2"):
-    df = pd.read_csv(f"{root}/{d}/labels.csv", dtype=str, keep_default_na=False)
-    df["image"] = f"{d}/" + df["image"]
-    df["mask"] = f"{d}/" + df["mask"]
-    parts.append(df)
-pd.concat(parts).to_csv(f"{root}/train_all/labels.csv", index=False)
-PYEOF
-  # stage c of the U-Net and stage 2 of the regressor also see the final renderer look (seed 600005)
-  mkdir -p "$DATA/seg_train3"
-  for d in train train3; do [ -e "$DATA/seg_train3/$d" ] || ln -s "../$d" "$DATA/seg_train3/$d"; done
-  "$PY" - "$DATA" <<'PYEOF'
-import sys, pandas as pd
-root = sys.argv[1]
-parts = []
-for d in ("train", "train3"):
-    df = pd.read_csv(f"{root}/{d}/labels.csv", dtype=str, keep_default_na=False)
-    df["image"] = f"{d}/" + df["image"]
-    df["mask"] = f"{d}/" + df["mask"]
-    parts.append(df)
-pd.concat(parts).to_csv(f"{root}/seg_train3/labels.csv", index=False)
-PYEOF
-  mkdir -p "$DATA/train_all3"
-  for d in train train2 train3; do [ -e "$DATA/train_all3/$d" ] || ln -s "../$d" "$DATA/train_all3/$d"; done
-  "$PY" - "$DATA" <<'PYEOF'
-import sys, pandas as pd
-root = sys.argv[1]
-parts = []
-for d in ("train", "train2", "train3"):
-    df = pd.read_csv(f"{root}/{d}/labels.csv", dtype=str, keep_default_na=False)
-    df["image"] = f"{d}/" + df["image"]
-    df["mask"] = f"{d}/" + df["mask"]
-    parts.append(df)
-pd.concat(parts).to_csv(f"{root}/train_all3/labels.csv", index=False)
-PYEOF
+  # training sets made of several folders, through one labels.csv each: the regressor's (train_all), U-Net stage c's
+  # and regressor stage 2's (with the final renderer look, seed 600005)
+  combine "$DATA/train_all" train train2
+  combine "$DATA/seg_train3" train train3
+  combine "$DATA/train_all3" train train2 train3
 fi
 
 # 1. U-Net with the eye keypoint head: widths 8,16,32,64 at 96 px (speed/accuracy: docs/model_card.md).
