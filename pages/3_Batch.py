@@ -112,7 +112,7 @@ if entries:
     except MGSError as exc:
         user_names.error(f"run {entry.id}: {exc}")
         st.stop()
-    warning = run_warning(info["csv"], info["video"])  # whole frame as the ROI and no eye in most frames
+    warning = run_warning(info["csv"], info["video"], df)  # whole frame as the ROI and no eye in most frames
     if warning:
         user_names.warning(warning)
     pieces = prepare(df, source=entry.record.source_name)

@@ -59,9 +59,10 @@ def whole_frame_warning(df: pd.DataFrame, whole_frame: bool, name: str, most: fl
             "`mgs score --rois FILE`) and score again.")
 
 
-def run_warning(csv_path: str | Path, name: str | None = None) -> str | None:
+def run_warning(csv_path: str | Path, name: str | None = None, table: pd.DataFrame | None = None) -> str | None:
     """:func:`whole_frame_warning` for a published run: its table and the provenance JSON beside it (whether the
-    whole frame was the ROI). None when the run was scored with an ROI file or its provenance cannot be read."""
+    whole frame was the ROI). None when the run was scored with an ROI file or its provenance cannot be read.
+    ``table``: the run's results when the caller has already read them (else they are read from ``csv_path``)."""
     from mgs_core.io.results import load_scores
 
     csv_path = Path(csv_path)
@@ -73,4 +74,4 @@ def run_warning(csv_path: str | Path, name: str | None = None) -> str | None:
         return None
     if not whole:
         return None
-    return whole_frame_warning(load_scores(csv_path), True, shown)
+    return whole_frame_warning(load_scores(csv_path) if table is None else table, True, shown)

@@ -207,7 +207,8 @@ def run_score(args: argparse.Namespace) -> int:
 def run_eyecheck(args: argparse.Namespace) -> int:
     from mgs_core.errors import InputError
     from mgs_core.runners.local import LocalRunner
-    from mgs_core.train.eyecheck import CheckConfig, choose_threshold, mine_check_source, save_eyecheck, train_eyecheck
+    from mgs_core.train.eyecheck import (CheckConfig, CheckSource, choose_threshold, mine_check_source, save_eyecheck,
+                                         train_eyecheck)
     from mgs_core.train.progress import print_progress
     from mgs_core.train.provenance import command_line, provenance
 
@@ -226,12 +227,7 @@ def run_eyecheck(args: argparse.Namespace) -> int:
         print(f"mining candidates in {folder} ({len(items)} crops) ...", file=sys.stderr, flush=True)
         return mine_check_source(items, runner, cfg)
 
-    parts = [mine(d, args.limit) for d in args.data]
-    from mgs_core.train.eyecheck import CheckSource
-    import numpy as np
-
-    train = CheckSource(np.concatenate([p.windows for p in parts]), np.concatenate([p.labels for p in parts]),
-                        np.concatenate([p.origin for p in parts]))
+    train = CheckSource.concat([mine(d, args.limit) for d in args.data])
     val = mine(args.val, None)
     print(f"candidates: {train.counts()}", file=sys.stderr, flush=True)
     model, history = train_eyecheck(train, cfg, progress=print_progress)

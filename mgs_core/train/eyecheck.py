@@ -18,7 +18,7 @@ threshold is then chosen on *validation* crops (:func:`choose_threshold`): the l
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -47,6 +47,11 @@ class CheckSource:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @classmethod
+    def concat(cls, parts: list["CheckSource"]) -> "CheckSource":
+        return cls(np.concatenate([p.windows for p in parts]), np.concatenate([p.labels for p in parts]),
+                   np.concatenate([p.origin for p in parts]))
 
     def counts(self) -> dict[str, int]:
         names, n = np.unique(self.origin, return_counts=True)
@@ -258,7 +263,7 @@ def save_eyecheck(model, path: str | Path, threshold: ThresholdChoice, config: C
 
     final = EyeCheckNet(**{**model.model_args, "threshold": threshold.threshold})
     final.load_state_dict(model.state_dict())
-    info = {"training": {"config": {**asdict(replace(config, aug=config.aug)), "aug": asdict(config.aug)},
+    info = {"training": {"config": asdict(config),
                          "n_train": len(train), "candidates": train.counts(), "final_loss": history[-1].loss},
             "threshold": asdict(threshold)}
     return save_checkpoint(final.eval(), path, {**(card or {}), **info})

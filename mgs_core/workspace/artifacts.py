@@ -54,11 +54,11 @@ def store_model(ws: Workspace, checkpoint: str | Path, data: str = "", user: str
     stem = checkpoint.with_suffix("")
     files = {"model": checkpoint.name}
     shutil.copy2(checkpoint, folder / checkpoint.name)
-    for suffix in (".card.json", ".card.md"):
+    for role, suffix in (("card_json", ".card.json"), ("card_md", ".card.md")):
         src = Path(f"{stem}{suffix}")
         if src.is_file():
             shutil.copy2(src, folder / src.name)
-            files["card" + suffix.replace(".card", "").replace(".", "_")] = src.name
+            files[role] = src.name
     rec = RunRecord(id=folder.name, kind="model", created_utc=now_utc(), user=user, status=DONE,
                     inputs=(InputFile(data),) if data else (),
                     models={"kind": str(card.get("kind", "")), "name": str(card.get("name", checkpoint.name))},

@@ -50,6 +50,7 @@ def test_run_warning_reads_the_provenance_beside_the_results(tmp_path):
     stem.with_suffix(".json").write_text(json.dumps({"input": {"name": "demo.mp4"}, "rois": {"whole_frame": True}}))
     assert "demo.mp4" in run_warning(stem.with_suffix(".csv"))
     assert "my upload.mp4" in run_warning(stem.with_suffix(".csv"), name="my upload.mp4")
+    assert run_warning(stem.with_suffix(".csv"), table=table([1] * 10)) is None  # the given table is judged: eyes found
     stem.with_suffix(".json").write_text(json.dumps({"input": {"name": "demo.mp4"}, "rois": {"whole_frame": False}}))
     assert run_warning(stem.with_suffix(".csv")) is None
     stem.with_suffix(".json").unlink()

@@ -65,3 +65,15 @@ def test_bad_input_is_one_line_error(tmp_path, capsys, tiny_dataset):
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(tmp_path / "notckpt.pt"),
                  "--score", str(tmp_path / "notckpt.pt")]) == 2
     assert "checkpoint" in capsys.readouterr().err
+
+
+def test_train_eyecheck_cli_writes_a_checkpoint_with_its_threshold(tmp_path, capsys):
+    data = tmp_path / "rendered"
+    assert main(["synth", "dataset", "--out", str(data), "--n", "12", "--seed", "4242", "--workers", "1"]) == 0
+    out = tmp_path / "check.pt"
+    assert main(["train", "eyecheck", "--data", str(data), "--val", str(data), "--out", str(out), "--epochs", "1",
+                 "--threads", "1"]) == 0
+    model, card = load_checkpoint(out, kind="eyecheck")
+    assert 0.01 <= model.threshold <= 0.9 and card["threshold"]["threshold"] == model.threshold
+    assert sum(card["training"]["candidates"].values()) == card["training"]["n_train"]
+    assert "saved" in capsys.readouterr().out
