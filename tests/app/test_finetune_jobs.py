@@ -5,20 +5,10 @@ import time
 import pytest
 
 from mgs_core.errors import DatasetError
+from fake_models import EyeAtCentreRunner
 from mgs_core.labels.pick import VideoInput, create_label_set
-from mgs_core.runners.base import Runner
-from mgs_core.types import SCORED, CropResult, RunnerInfo
 
 pytestmark = pytest.mark.slow
-
-
-class _Runner(Runner):
-    def infer(self, crops):
-        return [CropResult(True, 128.0, 128.0, float(c.mean()) % 9, 0.9, 30, SCORED, 14.0, scorability=0.7)
-                for c in crops]
-
-    def info(self):
-        return RunnerInfo("local", "cpu", 256, {"name": "s"}, {"name": "r"})
 
 
 @pytest.fixture()
@@ -31,7 +21,7 @@ def setup(tmp_path, data_dir):
     video = data_dir / "demo.mp4"
     rois = video.with_name("demo.rois.json")
     ls = create_label_set(tmp_path / "labels" / "s1", [VideoInput(video, load_rois(rois) if rois.is_file() else None)],
-                          _Runner(), 8, min_gap_s=0.3, stride=10)
+                          EyeAtCentreRunner(), 8, min_gap_s=0.3, stride=10)
     ls.add_rater("ann")
     for k, it in enumerate(ls.items):
         ls.label("ann", it.name, k % 9, (128, 128))

@@ -1,18 +1,8 @@
 """The labelling component's events applied to a label set (app_support.labelling.handle_event), and where sets live."""
 import pytest
 
+from fake_models import EyeAtCentreRunner
 from mgs_core.labels.pick import VideoInput, create_label_set
-from mgs_core.runners.base import Runner
-from mgs_core.types import SCORED, CropResult, RunnerInfo
-
-
-class _Runner(Runner):
-    def infer(self, crops):
-        return [CropResult(True, 128.0, 128.0, float(c.mean()) % 9, 0.9, 30, SCORED, 14.0, scorability=0.7)
-                for c in crops]
-
-    def info(self):
-        return RunnerInfo("local", "cpu", 256, {"name": "s"}, {"name": "r"})
 
 
 @pytest.fixture()
@@ -21,7 +11,7 @@ def ls(tmp_path, data_dir):
 
     video = data_dir / "demo.mp4"
     rois = video.with_name("demo.rois.json")
-    s = create_label_set(tmp_path / "set", [VideoInput(video, load_rois(rois) if rois.is_file() else None)], _Runner(),
+    s = create_label_set(tmp_path / "set", [VideoInput(video, load_rois(rois) if rois.is_file() else None)], EyeAtCentreRunner(),
                          4, min_gap_s=0.5, stride=15)
     s.add_rater("ann")
     return s
