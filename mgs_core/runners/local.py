@@ -189,9 +189,7 @@ class LocalRunner(Runner):
 
         ``check``: the eye check: ``"default"`` = the shipped ``check.pt`` (when present and the U-Net is a keypoint
         one), a checkpoint path, or None for none."""
-        from mgs_core.models import default_weight_paths, load_checkpoint
-
-        from mgs_core.models import default_check_path
+        from mgs_core.models import default_check_path, default_weight_paths, load_checkpoint
 
         dseg, dscore = default_weight_paths()
         seg_model, seg_card = load_checkpoint(seg or dseg, kind="unet")
@@ -277,16 +275,21 @@ class LocalRunner(Runner):
         n = len(patches)
         if getattr(self.score_model, "flip_tta", False):  # trained on mirrored patches: average both views
             patches = np.concatenate([patches, patches[:, :, ::-1]])
+        out = self._patch_net(self.score_model, self._ort_score, patches)
+        return out if len(out) == n else 0.5 * (out[:n] + out[n:])
+
+    def _patch_net(self, model, session, patches: np.ndarray) -> np.ndarray:
+        """One output per (N, 50, 50, 3) uint8 patch of a patch network: its ONNX session on the ONNX backend, else
+        the torch model."""
         if self.backend == "onnx":
-            (out,) = self._ort_score.run(None, {"x": self._to_nchw(patches)})
+            (out,) = session.run(None, {"x": self._to_nchw(patches)})
         else:
             import torch
 
             with torch.inference_mode():
                 x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
-                out = self.score_model(x.div_(255.0)).float().cpu().numpy()
-        out = np.asarray(out, np.float32).reshape(-1)
-        return out if len(out) == n else 0.5 * (out[:n] + out[n:])
+                out = model(x.div_(255.0)).float().cpu().numpy()
+        return np.asarray(out, np.float32).reshape(-1)
 
     def check_patches(self, patches: np.ndarray) -> np.ndarray:
         """The eye check's probability that an eye is at the centre of each (N, 50, 50, 3) uint8 patch."""
@@ -294,15 +297,8 @@ class LocalRunner(Runner):
             raise RuntimeError("this runner has no eye check")
         if len(patches) == 0:
             return np.zeros(0, np.float32)
-        if self._ort_check is not None:
-            (logit,) = self._ort_check.run(None, {"x": self._to_nchw(patches)})
-        else:
-            import torch
-
-            with torch.inference_mode():
-                x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
-                logit = self.check_model(x.div_(255.0)).float().cpu().numpy()
-        return (1.0 / (1.0 + np.exp(-np.asarray(logit, np.float64).reshape(-1)))).astype(np.float32)
+        logit = self._patch_net(self.check_model, self._ort_check, patches).astype(np.float64)
+        return (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
 
     def infer(self, crops: np.ndarray) -> list[CropResult]:
         crops = np.asarray(crops)
