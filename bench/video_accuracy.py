@@ -37,16 +37,19 @@ if __name__ == "__main__":
     p.add_argument("--seg")
     p.add_argument("--score-model")
     p.add_argument("--match-radius", type=float, help="match radius (frame px) when truth.csv has no eye_length")
+    p.add_argument("--detail", type=int, help="detail-crop cap (1 = plain 256-px crops; default: the pipeline's, "
+                                               "mgs_core/pipeline.py)")
     p.add_argument("--json", help="write all figures here as JSON")
     a = p.parse_args()
     from mgs_core.runners.local import LocalRunner
     from mgs_core.video_accuracy import real_footage, synthetic_accuracy
 
     runner = LocalRunner.from_checkpoints(a.seg, a.score_model, backend=a.backend)
-    report = {"backend": runner.backend, "seg_model": runner.info().seg_model.get("sha256"),
+    report = {"detail": a.detail, "backend": runner.backend, "seg_model": runner.info().seg_model.get("sha256"),
               "score_model": runner.info().score_model.get("sha256")}
     if not a.skip_synthetic:
-        acc = synthetic_accuracy(runner, a.out, seed=a.seed, seconds=a.seconds, match_radius=a.match_radius)
+        acc = synthetic_accuracy(runner, a.out, seed=a.seed, seconds=a.seconds, match_radius=a.match_radius,
+                                 detail=a.detail)
         c = acc.comparison
         print(f"synthetic video seed {acc.seed}, {acc.seconds:g} s, {acc.frames} frames x 4 ROIs, "
               f"{acc.frames_per_s:.1f} frames/s scoring")
@@ -60,7 +63,7 @@ if __name__ == "__main__":
               f"missing rows {c.missing_rows}")
         report["synthetic"] = asdict(acc)
     if Path(a.real).is_dir():
-        runs = real_footage(runner, a.real, max_frames=a.real_max_frames)
+        runs = real_footage(runner, a.real, max_frames=a.real_max_frames, detail=a.detail)
         for r in runs:
             print(f"real {r.source}: {r.frames}/{r.frames_expected} frames, {r.rows} rows, eye visible "
                   f"{100 * r.eye_visible_rate:.1f}%, mean score where visible {r.mean_score_visible:.2f}, "

@@ -44,7 +44,7 @@ from mgs_core.io.results import COLUMNS, frames_to_table, typed_table
 from mgs_core.io.rois import full_frame_rois, rois_to_dict, validate_rois
 from mgs_core.io.video import VideoInfo, open_video, probe_video, write_video
 from mgs_core.models.checkpoint import file_sha256
-from mgs_core.pipeline import Pipeline, unscored
+from mgs_core.pipeline import DEFAULT_DETAIL, Pipeline, unscored
 from mgs_core.runners.base import Runner
 from mgs_core.types import UNSCORED_DECODE, FrameResult, RoiResult, RoiSet
 
@@ -113,10 +113,12 @@ def model_key(card: dict) -> str:
 _model_key = model_key
 
 
-def _manifest(video_sha: str, roiset: RoiSet, runner_info, stride: int, max_frames: int | None) -> dict:
+def _manifest(video_sha: str, roiset: RoiSet, runner_info, stride: int, max_frames: int | None,
+              crop_size: int) -> dict:
     return {"format": PARTIAL_FORMAT, "version": 1, "video_sha256": video_sha, "rois": rois_to_dict(roiset),
             "seg_model": _model_key(runner_info.seg_model), "score_model": _model_key(runner_info.score_model),
-            "backend": runner_info.backend, "device": runner_info.device, "stride": stride, "max_frames": max_frames}
+            "backend": runner_info.backend, "device": runner_info.device, "stride": stride, "max_frames": max_frames,
+            "crop_size": crop_size}
 
 
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -228,8 +230,11 @@ def annotate_video(input_path: str | Path, roiset: RoiSet, df: pd.DataFrame, out
 def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out_dir: str | Path, stride: int = 1,
                 annotate: bool = False, progress: Progress | None = None, max_frames: int | None = None,
                 chunk_frames: int = DEFAULT_CHUNK, roi_source: str | Path | None = None,
-                stem: str | None = None, stop_on_error: bool = True, user: str | None = None) -> ScoreSummary:
+                stem: str | None = None, stop_on_error: bool = True, user: str | None = None,
+                detail: int = DEFAULT_DETAIL) -> ScoreSummary:
     """Score every ``stride``-th frame of a video (or an image) and write results + provenance (module docstring).
+
+    ``detail``: the largest detail-crop factor (:mod:`mgs_core.pipeline`; 1 = plain 256-px crops).
 
     When a frame cannot be scored (the remote server is gone after the runner's own retries) and ``stop_on_error``
     is set, the frames before it are saved and ServerError says to rerun to resume; otherwise the frame gets empty
@@ -256,7 +261,8 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
     stem = stem or input_path.stem
     video_sha = file_sha256(input_path)
     rinfo = runner.info()
-    manifest = _manifest(video_sha, roiset, rinfo, stride, max_frames)
+    pipe = Pipeline(runner, roi_size=rinfo.roi_size, max_detail=detail)
+    manifest = _manifest(video_sha, roiset, rinfo, stride, max_frames, pipe.crop_size(roiset))
     partial = out / f".{stem}.partial"
     if partial.exists() and not partial.is_dir():
         raise InputError(f"{partial} exists but is not a folder (MGS Live keeps its resume data there): move or "
@@ -269,7 +275,6 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
     except OSError as exc:
         raise InputError(f"cannot write the resume folder {partial} ({exc.strerror or exc})") from None
 
-    pipe = Pipeline(runner, roi_size=rinfo.roi_size)
     total = expected_frames(info, stride, max_frames)
     buffer: list[FrameResult] = []
     state = {"n": 0, "first": done, "failed": 0, "new": 0, "ranges": 0, "lost": 0}
@@ -350,7 +355,7 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
                            if len(df) else 0,
                            decode_lost_ranges=tuple(tuple(r) for r in src.lost_ranges))
     prov = provenance(summary, info, video_sha, input_path, roiset, roi_source, rinfo, stride, max_frames, started,
-                      user)
+                      user, pipe.crop_size(roiset))
     try:
         publish_results(df, prov, out, stem)
     except OSError as exc:
@@ -361,7 +366,7 @@ def score_video(input_path: str | Path, rois: RoiSet | None, runner: Runner, out
 
 def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_path: Path, roiset: RoiSet,
                roi_source, rinfo, stride: int, max_frames: int | None, started: str,
-               user: str | None = None) -> dict:
+               user: str | None = None, crop_size: int | None = None) -> dict:
     """The provenance record written beside the results (docs/formats.md); ``user`` defaults to the OS user."""
     import torch
 
@@ -380,7 +385,7 @@ def provenance(summary: ScoreSummary, info: VideoInfo, video_sha: str, input_pat
                  "whole_frame": roi_source is None and len(roiset) == 1 and roiset.rois[0].id == "frame",
                  "content": rois_to_dict(roiset)},
         "runner": {"backend": rinfo.backend, "device": rinfo.device, "address": rinfo.address,
-                   "roi_size": rinfo.roi_size},
+                   "roi_size": rinfo.roi_size, "crop_size": crop_size or rinfo.roi_size},
         "models": {"segmentation": rinfo.seg_model, "score": rinfo.score_model},
         "code": code_version(),
         "environment": {"python": platform.python_version(), "torch": torch.__version__,

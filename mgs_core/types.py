@@ -113,3 +113,4 @@ class RunnerInfo:
     seg_model: dict = field(default_factory=dict)  # model card of the segmentation network
     score_model: dict = field(default_factory=dict)  # model card of the orbital-tightening regressor
     address: str | None = None  # server address for remote runners
+    max_detail: int = 1  # crops may also be roi_size * d square for integer d <= max_detail (sharper eye patches)

@@ -27,11 +27,12 @@ def main() -> int:
         print(f"{REAL} is absent; nothing to check", file=sys.stderr)
         return 0
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from mgs_core.geometry import crop_transform, crop_rois
+    from mgs_core.pipeline import Pipeline
     from mgs_core.runners import load_runner
-    from mgs_core.types import Roi
+    from mgs_core.types import Roi, RoiSet
 
     runner = load_runner(seg=args.seg, score=args.score, backend="torch")
+    pipe = Pipeline(runner)  # as the app and `mgs score` run it (detail crops for ROIs of 512+ px)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tiles = []
@@ -40,11 +41,11 @@ def main() -> int:
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         h, w = rgb.shape[:2]
         rois = [Roi("frame", 0, 0, w, h), Roi("head", 0, 0, min(w, 560), min(h, 420))]
-        results = runner.infer(crop_rois(rgb, rois, 256))
+        results = pipe.process(rgb, RoiSet(tuple(rois), w, h)).rois
         vis = bgr.copy()
         for roi, r, colour in zip(rois, results, ((0, 255, 0), (0, 200, 255))):
             if r.eye_visible:
-                x, y = crop_transform(roi, 256).to_frame(r.eye_x, r.eye_y)
+                x, y = r.eye_x, r.eye_y
                 cv2.circle(vis, (int(round(x)), int(round(y))), 14, colour, 2)
                 print(f"{f.name} {roi.id}: eye at ({x:.0f}, {y:.0f}) conf {r.confidence:.2f} score {r.score:.2f}")
             else:

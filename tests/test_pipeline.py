@@ -52,3 +52,42 @@ def test_server_down_gives_unscored_frame_not_guesses():
     assert "did not answer" in fr.error
     assert [r.roi for r in fr.rois] == ["box1", "box2"]
     assert all(not r.eye_visible and r.score is None for r in fr.rois)
+
+
+class SizeRecorder(Runner):
+    """Records the crop sides it is given; finds an eye at the crop centre, length 10 % of the side."""
+
+    def __init__(self, max_detail):
+        self.max_detail, self.sides = max_detail, []
+
+    def infer(self, crops):
+        from mgs_core.types import CropResult, SCORED
+
+        side = crops.shape[1]
+        self.sides.append(side)
+        return [CropResult(True, side / 2 - 0.5, side / 2 - 0.5, 3.0, 0.9, 0, SCORED, 0.1 * side) for _ in crops]
+
+    def info(self):
+        return RunnerInfo("local", "cpu", 256, max_detail=self.max_detail)
+
+
+BIG = RoiSet((Roi("a", 0, 0, 800, 600), Roi("b", 800, 0, 1120, 1080)), 1920, 1080)
+
+
+def test_detail_for_takes_the_smallest_roi_and_the_cap():
+    from mgs_core.pipeline import detail_for
+
+    assert detail_for(BIG, 256, 4) == 3  # 800 // 256
+    assert detail_for(BIG, 256, 2) == 2
+    assert detail_for(ROIS, 256, 4) == 1  # 120-px ROIs: plain crops
+    assert detail_for(RoiSet((), 320, 240), 256, 4) == 1
+
+
+@pytest.mark.parametrize("runner_detail, pipe_detail, side", [(4, 2, 512), (1, 2, 256), (4, 1, 256), (4, 4, 768)])
+def test_large_rois_go_to_the_runner_as_detail_crops(runner_detail, pipe_detail, side):
+    rec = SizeRecorder(runner_detail)
+    fr = Pipeline(rec, max_detail=pipe_detail).process(np.zeros((1080, 1920, 3), np.uint8), BIG)
+    assert rec.sides == [side]
+    a, b = fr.rois  # the crop centre and 10 % of the crop side, back in frame pixels, whatever the crop side
+    assert (a.eye_x, a.eye_y) == pytest.approx((399.5, 299.5), abs=1e-6) and a.eye_length == pytest.approx(80.0)
+    assert (b.eye_x, b.eye_y) == pytest.approx((1359.5, 539.5), abs=1e-6) and b.eye_length == pytest.approx(112.0)

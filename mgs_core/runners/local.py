@@ -11,6 +11,11 @@ Per ``infer`` call (one frame's ROI crops, or any batch):
    k x the eye length resized to 50 x 50) -> ONE batched score call;
 5. scores are clamped to [0, 9]; crops that are not ``scored`` get ``score=None``, never a guess.
 
+Detail crops (:class:`mgs_core.runners.base.Runner`): a crop of k x 256 px is scaled to 256 with INTER_AREA for
+steps 1-3 (the same decision as for a 256-px crop of the ROI), and the scale-normalised patch of step 4 is cut from
+the k x 256 crop itself (area-averaged to 50 x 50), so it holds the ROI's real detail wherever the eye is shorter than
+the patch's 50 / k_patch px at 256. The paper's fixed window is cut from the 256-px crop (it is defined there).
+
 Backends: ``"torch"``, ``"onnx"`` (ONNX Runtime; models exported once with ``torch.onnx.export(..., dynamo=True)`` and
 cached under ``~/.cache/mgs-live/onnx`` keyed by a hash of the weights) or ``"auto"`` (ONNX Runtime when the export
 and a numerical check succeed, else torch). CUDA is used when present (torch backend). Outputs are deterministic
@@ -24,6 +29,7 @@ import logging
 import os
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -36,6 +42,7 @@ from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
 
 ROI_SIZE = 256
+MAX_DETAIL = 4  # detail crops up to 1024 px (base.Runner)
 PATCH = 50
 
 
@@ -302,12 +309,18 @@ class LocalRunner(Runner):
 
     def infer(self, crops: np.ndarray) -> list[CropResult]:
         crops = np.asarray(crops)
-        if crops.ndim != 4 or crops.shape[1:] != (ROI_SIZE, ROI_SIZE, 3) or crops.dtype != np.uint8:
-            raise ValueError(f"expected crops of shape (N, {ROI_SIZE}, {ROI_SIZE}, 3) uint8, got {crops.shape} {crops.dtype}")
+        k = detail_factor(crops)
         if len(crops) == 0:
             return []
+        base = crops if k == 1 else _downscale(crops, ROI_SIZE)
+        detail = None if k == 1 else crops
         if self.keypoint:
-            return self._infer_keypoint(crops)
+            out = self._infer_keypoint(base, detail)
+        else:
+            out = self._infer_blobs(base)
+        return out if k == 1 else [_to_detail(r, k) for r in out]
+
+    def _infer_blobs(self, crops: np.ndarray) -> list[CropResult]:
         labels, prob = self.segment(crops)
         blobs = [select_eye(labels[i], prob[i], ROI_SIZE, self.eye_rules) for i in range(len(crops))]
         seen = [i for i, b in enumerate(blobs) if b is not None]
@@ -320,12 +333,21 @@ class LocalRunner(Runner):
                 out.append(CropResult(True, b.x, b.y, scores[i], b.confidence, b.area_px, SCORED, None, b.confidence))
         return out
 
-    def _scores(self, crops: np.ndarray, idx: list[int], eyes: list[tuple[float, float, float]]) -> dict[int, float]:
+    def _scores(self, crops: np.ndarray, idx: list[int], eyes: list[tuple[float, float, float]],
+                detail: np.ndarray | None = None) -> dict[int, float]:
+        """Clamped scores of the eyes (x, y, length in ``crops`` pixels) of crops ``idx``; scale-normalised patches
+        come from ``detail`` (the same crops at k x the size) when given."""
         if not idx:
             return {}
         if self.patch_mode == "scaled" and any(not np.isfinite(e[2]) for e in eyes):
             raise RuntimeError("a scale-normalised score model needs a keypoint U-Net that predicts the eye length")
-        raw = self.score_patches(eye_patches(crops[idx], eyes, self.patch_mode, self.patch_k))
+        if detail is not None and self.patch_mode == "scaled":
+            k = detail.shape[1] / crops.shape[1]
+            patches = eye_patches(detail[idx], [((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5, n * k) for x, y, n in eyes],
+                                  self.patch_mode, self.patch_k)
+        else:
+            patches = eye_patches(crops[idx], eyes, self.patch_mode, self.patch_k)
+        raw = self.score_patches(patches)
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
     def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:
@@ -356,13 +378,13 @@ class LocalRunner(Runner):
         prob = self.check_patches(eye_patches(crops[seen], eyes, "scaled", self.check_model.patch_k))
         return {i: float(prob[k]) for k, i in enumerate(seen)}
 
-    def _infer_keypoint(self, crops: np.ndarray) -> list[CropResult]:
+    def _infer_keypoint(self, crops: np.ndarray, detail: np.ndarray | None = None) -> list[CropResult]:
         decisions = self.locate(crops)
         checked = self._checked(crops, decisions)
         rejected = {i for i, p in checked.items() if p < self.check_model.threshold}
         seen = [i for i, d in enumerate(decisions) if d.status == SCORED and i not in rejected]
         scores = self._scores(crops, seen, [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length)
-                                            for i in seen])
+                                            for i in seen], detail)
         out = []
         for i, d in enumerate(decisions):
             p = d.peak
@@ -381,4 +403,29 @@ class LocalRunner(Runner):
     def info(self) -> RunnerInfo:
         device = self.device.type if self.backend == "torch" else "cpu (onnxruntime)"
         return RunnerInfo(backend="local", device=device, roi_size=ROI_SIZE, seg_model=dict(self.seg_card),
-                          score_model=dict(self.score_card))
+                          score_model=dict(self.score_card), max_detail=MAX_DETAIL)
+
+
+def detail_factor(crops: np.ndarray) -> int:
+    """k for (N, k*256, k*256, 3) uint8 crops (1 <= k <= MAX_DETAIL); anything else raises ValueError."""
+    side = crops.shape[1] if crops.ndim == 4 else 0
+    k = side // ROI_SIZE
+    if (crops.ndim != 4 or crops.shape[1] != crops.shape[2] or crops.shape[3] != 3 or crops.dtype != np.uint8
+            or side % ROI_SIZE or not 1 <= k <= MAX_DETAIL):
+        raise ValueError(f"expected crops of shape (N, S, S, 3) uint8 with S = {ROI_SIZE} (or {ROI_SIZE} x 2..."
+                         f"{MAX_DETAIL}), got {crops.shape} {crops.dtype}")
+    return k
+
+
+def _downscale(crops: np.ndarray, size: int) -> np.ndarray:
+    out = np.empty((len(crops), size, size, 3), np.uint8)
+    for i, c in enumerate(crops):
+        cv2.resize(c, (size, size), dst=out[i], interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _to_detail(r: CropResult, k: int) -> CropResult:
+    """A result in 256-px crop coordinates -> the k x 256 detail crop's coordinates."""
+    return replace(r, eye_x=None if r.eye_x is None else (r.eye_x + 0.5) * k - 0.5,
+                   eye_y=None if r.eye_y is None else (r.eye_y + 0.5) * k - 0.5,
+                   eye_length=None if r.eye_length is None else r.eye_length * k)

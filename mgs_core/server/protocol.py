@@ -177,7 +177,7 @@ def runner_info_from_dict(d) -> RunnerInfo:
     try:
         return RunnerInfo(backend=str(d["backend"]), device=str(d["device"]), roi_size=int(d["roi_size"]),
                           seg_model=dict(d.get("seg_model") or {}), score_model=dict(d.get("score_model") or {}),
-                          address=d.get("address"))
+                          address=d.get("address"), max_detail=int(d.get("max_detail", 1)))
     except (KeyError, TypeError, ValueError, OverflowError):
         raise ServerError("server reply holds malformed runner info") from None
 

@@ -104,9 +104,10 @@ class InferenceServer:
         self.runner = runner
         self.config = config
         info = runner.info()
-        # model cards go to clients without the server's file paths (the sha256 identifies the weights)
+        # model cards go to clients without the server's file paths (the sha256 identifies the weights); the wire
+        # takes roi_size crops only (Limits), so clients send no detail crops
         self.info = replace(info, seg_model={k: v for k, v in info.seg_model.items() if k != "path"},
-                            score_model={k: v for k, v in info.score_model.items() if k != "path"})
+                            score_model={k: v for k, v in info.score_model.items() if k != "path"}, max_detail=1)
         self.model_id = protocol.model_id(self.info)
         self.limits = Limits(roi_size=self.info.roi_size, max_rois=config.max_rois)
         self.queue = FairQueue(config.max_batch, config.max_pending_crops, config.client_budget)
