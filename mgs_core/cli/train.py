@@ -98,6 +98,15 @@ def register(subparsers) -> None:
     c.add_argument("--note", default="", help="training-data statement for the model card")
     c.set_defaults(func=run_eyecheck)
 
+    sp = sub.add_parser("soup", help="average the weights of checkpoints fine-tuned from one parent (a model soup)",
+                        description="Write OUT: the uniform weight average of two or more checkpoints of the same "
+                                    "model fine-tuned from the same parent with different seeds (one model, no extra "
+                                    "inference cost). Its card lists the ingredients.")
+    sp.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--note", default="", help="training-data statement for the model card")
+    sp.set_defaults(func=run_soup)
+
     rel = sub.add_parser("release", help="copy trained checkpoints into shipped weights with held-out metrics",
                          description="Write DEST/seg.pt and DEST/score.pt (+ .card.json/.card.md) from trained "
                                      "checkpoints, adding the metrics of `mgs evaluate --json` on a held-out set.")
@@ -241,6 +250,17 @@ def run_eyecheck(args: argparse.Namespace) -> int:
     print(f"saved {args.out}: {len(train)} candidates, threshold {choice.threshold:.3f} keeps "
           f"{choice.keep_eyes:.3f} of {choice.n_eyes} located validation eyes and rejects {choice.reject_false:.3f} "
           f"of {choice.n_false} false ones")
+    return 0
+
+
+def run_soup(args: argparse.Namespace) -> int:
+    import shlex
+
+    from mgs_core.train.soup import make_soup
+
+    words = ["mgs", "train", "soup", *args.checkpoints, "--out", args.out] + (["--note", args.note] if args.note else [])
+    out, _ = make_soup(args.checkpoints, args.out, args.note, " ".join(shlex.quote(w) for w in words))
+    print(f"saved {out}: the weight average of {len(args.checkpoints)} checkpoints")
     return 0
 
 
