@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     d.add_argument("--format", choices=["png", "jpg"], default="png", help="image format (masks are always PNG)")
     d.add_argument("--kinds", default="", help="comma-separated scene kinds to draw from (rack,box,closeup,headfixed,"
                                                 "nomouse); default all, in the documented proportions")
+    d.add_argument("--hard", action="store_true", help="hard-case mix: 40%% hidden eyes (turned away, grooming), "
+                                                       "30%% tightened to shut eyes (score 7-9), the rest as usual")
     d.set_defaults(func=_dataset)
 
     v = sub.add_parser("video", help="H.264 video of a rack of mice with planted score curves + ROI and truth files")
@@ -49,7 +51,7 @@ def _dataset(args: argparse.Namespace) -> int:
 
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip()) if args.kinds else None
     ds = make_dataset(args.out, args.n, args.seed, size=args.size, workers=args.workers, fmt=args.format,
-                      progress=stderr_progress("rendering"), kinds=kinds)
+                      progress=stderr_progress("rendering"), kinds=kinds, hard=args.hard)
     visible = sum(it.eye_visible for it in ds)
     print(f"wrote {len(ds)} items ({visible} with a visible eye) to {args.out}", file=sys.stderr)
     return 0

@@ -250,22 +250,39 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
                      distractors=n_dis)
 
 
+HARD_HIDDEN = 0.4  # --hard: share of items with the eye side turned away or groomed over
+HARD_SHUT = 0.3  # --hard: share of items with a tightened to shut eye (score 7-9)
+
+
+def hard_overrides(seed: int, index: int) -> dict:
+    """The ``render_item`` overrides of item ``index`` in a hard-case mix (its own random stream): a hidden eye
+    (``HARD_HIDDEN``), a shut eye (``HARD_SHUT``), or the ordinary draw."""
+    rng = np.random.default_rng([int(seed), int(index), 7])
+    u = rng.random()
+    if u < HARD_HIDDEN:
+        return {"hidden": str(rng.choice(["turned", "grooming"]))}
+    if u < HARD_HIDDEN + HARD_SHUT:
+        return {"hidden": "", "score": float(rng.uniform(7.0, 9.0))}
+    return {}
+
+
 def _work(args) -> list[dict[str, str]]:
-    out_dir, seed, indices, size, fmt, kinds = args
+    out_dir, seed, indices, size, fmt, kinds, hard = args
     cache = TextureCache()
     rows = []
     for i in indices:
-        item = render_item(seed, i, size, cache=cache, kinds=kinds)
+        item = render_item(seed, i, size, cache=cache, kinds=kinds, **(hard_overrides(seed, i) if hard else {}))
         rows.append(write_sample(out_dir, i, item.to_sample(seed, i), fmt))
     return rows
 
 
 def make_dataset(out_dir: str | Path, n: int, seed: int, size: int = 256, workers: int = 2, fmt: str = "png",
                  progress: Callable[[int, int], None] | None = None,
-                 kinds: tuple[str, ...] | None = None) -> LabelledDataset:
+                 kinds: tuple[str, ...] | None = None, hard: bool = False) -> LabelledDataset:
     """Render ``n`` items into ``out_dir`` (images/, masks/, labels.csv). Output is identical for any ``workers``.
 
     ``kinds`` restricts the scene kinds (a subset of KINDS; item i of a seed then differs from the unrestricted set).
+    ``hard``: the hard-case mix (:func:`hard_overrides`): 40 % hidden eyes, 30 % shut eyes, the rest as usual.
     """
     if n <= 0:
         raise InputError(f"--n must be positive, got {n}")
@@ -282,7 +299,8 @@ def make_dataset(out_dir: str | Path, n: int, seed: int, size: int = 256, worker
             raise InputError(f"--kinds must be a comma-separated subset of {','.join(KINDS)}, got {','.join(kinds)!r}")
     out_dir = prepare_folder(out_dir)
     chunk = 25
-    jobs = [(str(out_dir), int(seed), list(range(a, min(a + chunk, n))), size, fmt, kinds) for a in range(0, n, chunk)]
+    jobs = [(str(out_dir), int(seed), list(range(a, min(a + chunk, n))), size, fmt, kinds, bool(hard))
+            for a in range(0, n, chunk)]
     rows: list[dict[str, str]] = []
     if workers == 1 or len(jobs) == 1:
         for j in jobs:

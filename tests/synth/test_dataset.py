@@ -41,3 +41,19 @@ def test_crop_labels_matches_crop_geometry():
     got = crop_labels(lab, roi, 256) == 3
     assert set(np.unique(crop_labels(lab, roi, 256))) <= {0, 3}
     assert (ref != got).mean() < 0.01
+
+
+def test_hard_mix_draws_hidden_and_shut_eyes(tmp_path):
+    from mgs_core.synth.dataset import hard_overrides
+
+    draws = [hard_overrides(5, i) for i in range(400)]
+    hidden = sum(d.get("hidden") in ("turned", "grooming") for d in draws) / 400
+    shut = [d["score"] for d in draws if "score" in d]
+    assert 0.33 <= hidden <= 0.47 and 0.23 <= len(shut) / 400 <= 0.37 and min(shut) >= 7.0
+    ds = make_dataset(tmp_path / "h", 12, seed=5, workers=1, hard=True, kinds=("box",))
+    for i, it in enumerate(ds):
+        d = draws[i]
+        if "score" in d:  # asked for a visible shut eye: labelled as drawn
+            assert it.eye_visible and abs(it.score - d["score"]) < 1e-2
+        elif d.get("hidden") == "turned":
+            assert not it.eye_visible
