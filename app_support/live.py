@@ -34,7 +34,14 @@ from mgs_core.types import RoiSet
 from mgs_core.workspace.store import this_process
 
 GRACE_S = 10.0  # a session disconnected this long ends its worker (a page reload starts a new session)
-DISPLAY_EVERY_S = 0.1  # live view refresh while scoring runs (nothing refreshes while idle)
+# The live view while scoring runs (nothing refreshes while idle): each refresh of its fragment draws the newest
+# result, then stays for up to DISPLAY_RUN_S and draws every new result the moment it reaches the page process
+# (:func:`arrivals`); the browser asks for the next refresh every DISPLAY_EVERY_S, so one starts as soon as the last
+# ends. Drawing at a fixed refresh tick instead cost 40 of the 136 ms median latency (docs/benchmarks.md, "Live
+# page"). A click on a control interrupts the refresh at its next drawing, within DISPLAY_WAIT_S.
+DISPLAY_EVERY_S = 0.1
+DISPLAY_RUN_S = 1.0
+DISPLAY_WAIT_S = 0.15
 CHART_EVERY_S = 1.0
 _KEY = "live_worker"
 
@@ -150,10 +157,12 @@ class DisplayStats:
         self._shown: deque = deque(maxlen=100)
         self._lat: deque = deque(maxlen=200)
         self.last_seq = -1
+        self.last_state: str | None = None
         self.html: str | None = None  # the last drawn live view, re-sent unchanged while no new result arrived
 
     def shown(self, snap: LiveSnapshot) -> bool:
         """Record a refresh; True when it shows a result not shown before."""
+        self.last_state = snap.state
         if snap.seq == self.last_seq or snap.result is None:
             return False
         self.last_seq = snap.seq
@@ -169,6 +178,26 @@ class DisplayStats:
     def latency_p95(self) -> float:
         lat = sorted(self._lat)
         return lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else 0.0
+
+
+def arrivals(worker, disp: DisplayStats, run_s: float = DISPLAY_RUN_S, wait_s: float = DISPLAY_WAIT_S):
+    """Yields each time ``worker`` has a result ``disp`` has not shown or a new state, for at most ``run_s`` seconds
+    and while the worker runs (every wait at most ``wait_s``, so the caller reaches Streamlit, where a click on a
+    control interrupts it, that often).
+
+    It ends after a wait, never right after a yield: Streamlit drops the deltas of a fragment run it has not sent to
+    the browser yet when the next run of the same fragment starts, so the last drawing must have had a wait's time to
+    go out. A result that arrives as the time is up is drawn at the start of the next refresh instead."""
+    end = time.monotonic() + run_s
+    while worker.running:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        got = worker.wait_for_update(disp.last_seq, disp.last_state, min(wait_s, left))
+        if time.monotonic() >= end:
+            return
+        if got:
+            yield
 
 
 def display_stats() -> DisplayStats:
@@ -207,4 +236,14 @@ def view_html(snap: LiveSnapshot) -> str | None:
         return None
     return (f"<div class='mgs-live-view'>{jpeg_html(pic, 'scored frame')}<br/>"
             f"{jpeg_html(tiles, 'per-mouse tiles', width=f'{tiles_w}px')}"
-            f"<span class='mgs-live-stamp' style='display:none'>{int(snap.decoded_at * 1000)}</span></div>")
+            f"{_stamp(snap)}</div>")
+
+
+def _stamp(snap: LiveSnapshot) -> str:
+    """The hidden decode stamp (epoch ms; bench/live_page.py reads it when it reaches the DOM) with the result's
+    later stamps as data attributes: scored, sent by the scoring process, received by the page process, and drawn
+    into this page update (now)."""
+    ms = (lambda t: int(t * 1000))
+    return (f"<span class='mgs-live-stamp' style='display:none' data-scored='{ms(snap.scored_at)}' "
+            f"data-sent='{ms(snap.sent_at)}' data-received='{ms(snap.received_at)}' "
+            f"data-rendered='{ms(time.time())}'>{ms(snap.decoded_at)}</span>")
