@@ -42,6 +42,7 @@ GRACE_S = 10.0  # a session disconnected this long ends its worker (a page reloa
 DISPLAY_EVERY_S = 0.1
 DISPLAY_RUN_S = 1.0
 DISPLAY_WAIT_S = 0.15
+DISPLAY_FLUSH_S = 0.05
 CHART_EVERY_S = 1.0
 _KEY = "live_worker"
 
@@ -180,24 +181,30 @@ class DisplayStats:
         return lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else 0.0
 
 
-def arrivals(worker, disp: DisplayStats, run_s: float = DISPLAY_RUN_S, wait_s: float = DISPLAY_WAIT_S):
-    """Yields each time ``worker`` has a result ``disp`` has not shown or a new state, for at most ``run_s`` seconds
-    and while the worker runs (every wait at most ``wait_s``, so the caller reaches Streamlit, where a click on a
-    control interrupts it, that often).
+def arrivals(worker, disp: DisplayStats, run_s: float = DISPLAY_RUN_S, wait_s: float = DISPLAY_WAIT_S,
+             flush_s: float = DISPLAY_FLUSH_S):
+    """Yields True each time ``worker`` has a result ``disp`` has not shown or a new state, False after a wait of
+    ``wait_s`` with nothing new (the caller then touches Streamlit, where a click on a control interrupts it), for at
+    most ``run_s`` seconds and while the worker runs.
 
-    It ends after a wait, never right after a yield: Streamlit drops the deltas of a fragment run it has not sent to
-    the browser yet when the next run of the same fragment starts, so the last drawing must have had a wait's time to
-    go out. A result that arrives as the time is up is drawn at the start of the next refresh instead."""
+    It never ends within ``flush_s`` of a yield: Streamlit drops the deltas of a fragment run it has not sent to the
+    browser yet when the next run of the same fragment starts, so the last drawing gets that long to go out. A result
+    that arrives as the time is up is drawn at the start of the next refresh instead."""
     end = time.monotonic() + run_s
+    last_yield = None
     while worker.running:
         left = end - time.monotonic()
         if left <= 0:
-            return
+            break
         got = worker.wait_for_update(disp.last_seq, disp.last_state, min(wait_s, left))
         if time.monotonic() >= end:
-            return
-        if got:
-            yield
+            break
+        yield got
+        last_yield = time.monotonic()
+    if last_yield is not None:
+        rest = last_yield + flush_s - time.monotonic()
+        if rest > 0:
+            time.sleep(rest)
 
 
 def display_stats() -> DisplayStats:

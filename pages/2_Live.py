@@ -176,12 +176,15 @@ def live_view():
                 "scored.")
         return
     disp = live.display_stats()
-    box = st.empty()
+    box, beat = st.empty(), st.empty()
     with box.container():
         draw_view(w, disp)
-    for _ in live.arrivals(w, disp):  # each result is drawn the moment it reaches this process (see live.arrivals)
-        with box.container():
-            draw_view(w, disp)
+    for new in live.arrivals(w, disp):  # each result is drawn the moment it reaches this process (live.arrivals)
+        if new:
+            with box.container():
+                draw_view(w, disp)
+        else:
+            beat.empty()  # nothing new: only give a click on a control the chance to interrupt this refresh
     if not w.running and state.get("live_view_running"):
         state.put("live_view_running", False)
         st.rerun(scope="app")  # the run ended: refresh the controls and show the summary

@@ -143,10 +143,10 @@ def test_wait_for_update_wakes_on_a_new_result_and_not_while_paused(clip, tmp_pa
 
 
 class TickingWorker:
-    """A worker whose every wait returns a new result at once; it stops after ``n`` waits when ``n`` is given."""
+    """A worker whose waits return a new result at once (``new=True``) or time out; it stops after ``n`` waits."""
 
-    def __init__(self, log, n=None):
-        self.log, self.n, self.calls = log, n, 0
+    def __init__(self, log, n=None, new=True):
+        self.log, self.n, self.new, self.calls = log, n, new, 0
 
     @property
     def running(self):
@@ -154,24 +154,27 @@ class TickingWorker:
 
     def wait_for_update(self, seen_seq, seen_state, timeout):
         self.calls += 1
-        self.log.append("wait")
-        time.sleep(0.01)
-        return True
+        self.log.append(("wait", time.monotonic()))
+        time.sleep(0.01 if self.new else timeout)
+        return self.new
 
 
-def test_arrivals_yields_per_update_and_ends_after_a_wait_never_after_a_drawing():
+def test_arrivals_yields_per_update_and_gives_the_last_drawing_time_to_go_out():
     log = []
-    disp = live.DisplayStats()
-    for _ in live.arrivals(TickingWorker(log), disp, run_s=0.2, wait_s=0.05):
-        log.append("draw")
-    assert log.count("draw") >= 2 and log[-1] == "wait"  # the last drawing had a wait's time to reach the browser
-    assert all(a != b for a, b in zip(log, log[1:]) if a == "draw")  # never two drawings without a wait between
+    for new in live.arrivals(TickingWorker(log), live.DisplayStats(), run_s=0.2, wait_s=0.05, flush_s=0.08):
+        assert new is True
+        log.append(("draw", time.monotonic()))
+    ended = time.monotonic()
+    kinds = [k for k, _ in log]
+    assert kinds.count("draw") >= 5 and "draw" not in [a for a, b in zip(kinds, kinds[1:]) if a == b]
+    last_draw = max(t for k, t in log if k == "draw")
+    assert ended - last_draw >= 0.08  # never ends right after a drawing (Streamlit would drop it)
 
 
-def test_arrivals_ends_when_the_worker_stops():
+def test_arrivals_says_when_nothing_came_and_ends_when_the_worker_stops():
     log = []
-    n = sum(1 for _ in live.arrivals(TickingWorker(log, n=3), live.DisplayStats(), run_s=60, wait_s=0.05))
-    assert n == 3 and log == ["wait"] * 3
+    got = list(live.arrivals(TickingWorker(log, n=3, new=False), live.DisplayStats(), run_s=60, wait_s=0.01))
+    assert got == [False, False, False] and len(log) == 3  # a beat per empty wait (a click can interrupt there)
 
 
 def test_display_stats_remember_the_state_shown(tmp_path):
