@@ -9,7 +9,8 @@
   (to tell a recording series from an interrupted one) and the ROI set as scored.
 - :class:`CameraRelay`: the WebRTC ``video_frame_callback`` (receive-only: the camera picture is not sent back, so
   the server never encodes video) forwards each frame to the session's camera worker.
-- :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency).
+- :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency); :func:`arrivals`:
+  when the live view draws (each result as it reaches the page, not at a fixed tick).
 - :func:`view_html`: the live view block (picture, per-mouse tiles, decode stamp). Files are scored in their own
   process (:class:`app_support.live_process.FileProcess`), which sends the picture and tiles already drawn and
   JPEG-encoded (:mod:`app_support.live_draw`); the camera worker's frame is drawn here, per page refresh.

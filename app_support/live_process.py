@@ -5,7 +5,8 @@ resume, seek, set_speed, set_loop, snapshot, chart_points, running, join, paused
 child with the ``spawn`` start method; the child builds its own runner from a small picklable spec
 (:class:`RunnerSpec`: the session's checkpoint paths or server address), runs a ``FileWorker`` there (which owns the
 :class:`~mgs_core.io.series.SeriesWriter`: the series on disk is the same as with the thread worker) and publishes to
-the parent at most every ``publish_every_s`` (0.1 s) only what the page draws: the annotated picture and the tile
+the parent at most every ``publish_every_s`` (0.1 s; a result scored within ``FRESH_S`` at once, else the next one)
+only what the page draws: the annotated picture and the tile
 strip already drawn and JPEG-encoded, the FrameResult, the state and figures, the decode stamp, and once a second the
 chart as 0.5 s means.
 
