@@ -9,7 +9,8 @@
   (to tell a recording series from an interrupted one) and the ROI set as scored.
 - :class:`CameraRelay`: the WebRTC ``video_frame_callback`` (receive-only: the camera picture is not sent back, so
   the server never encodes video) forwards each frame to the session's camera worker.
-- :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency).
+- :class:`DisplayStats`: what the page measures itself (display rate, decode -> shown latency); :func:`arrivals`:
+  when the live view draws (each result as it reaches the page, not at a fixed tick).
 - :func:`view_html`: the live view block (picture, per-mouse tiles, decode stamp). Files are scored in their own
   process (:class:`app_support.live_process.FileProcess`), which sends the picture and tiles already drawn and
   JPEG-encoded (:mod:`app_support.live_draw`); the camera worker's frame is drawn here, per page refresh.
@@ -34,7 +35,15 @@ from mgs_core.types import RoiSet
 from mgs_core.workspace.store import this_process
 
 GRACE_S = 10.0  # a session disconnected this long ends its worker (a page reload starts a new session)
-DISPLAY_EVERY_S = 0.1  # live view refresh while scoring runs (nothing refreshes while idle)
+# The live view while scoring runs (nothing refreshes while idle): each refresh of its fragment draws the newest
+# result, then stays for up to DISPLAY_RUN_S and draws every new result the moment it reaches the page process
+# (:func:`arrivals`); the browser asks for the next refresh every DISPLAY_EVERY_S, so one starts as soon as the last
+# ends. Drawing at a fixed refresh tick instead cost 40 of the 136 ms median latency (docs/benchmarks.md, "Live
+# page"). A click on a control interrupts the refresh at its next drawing, within DISPLAY_WAIT_S.
+DISPLAY_EVERY_S = 0.1
+DISPLAY_RUN_S = 1.0
+DISPLAY_WAIT_S = 0.15
+DISPLAY_FLUSH_S = 0.05
 CHART_EVERY_S = 1.0
 _KEY = "live_worker"
 
@@ -150,10 +159,12 @@ class DisplayStats:
         self._shown: deque = deque(maxlen=100)
         self._lat: deque = deque(maxlen=200)
         self.last_seq = -1
+        self.last_state: str | None = None
         self.html: str | None = None  # the last drawn live view, re-sent unchanged while no new result arrived
 
     def shown(self, snap: LiveSnapshot) -> bool:
         """Record a refresh; True when it shows a result not shown before."""
+        self.last_state = snap.state
         if snap.seq == self.last_seq or snap.result is None:
             return False
         self.last_seq = snap.seq
@@ -169,6 +180,32 @@ class DisplayStats:
     def latency_p95(self) -> float:
         lat = sorted(self._lat)
         return lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else 0.0
+
+
+def arrivals(worker, disp: DisplayStats, run_s: float = DISPLAY_RUN_S, wait_s: float = DISPLAY_WAIT_S,
+             flush_s: float = DISPLAY_FLUSH_S):
+    """Yields True each time ``worker`` has a result ``disp`` has not shown or a new state, False after a wait of
+    ``wait_s`` with nothing new (the caller then touches Streamlit, where a click on a control interrupts it), for at
+    most ``run_s`` seconds and while the worker runs.
+
+    It never ends within ``flush_s`` of a yield: Streamlit drops the deltas of a fragment run it has not sent to the
+    browser yet when the next run of the same fragment starts, so the last drawing gets that long to go out. A result
+    that arrives as the time is up is drawn at the start of the next refresh instead."""
+    end = time.monotonic() + run_s
+    last_yield = None
+    while worker.running:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        got = worker.wait_for_update(disp.last_seq, disp.last_state, min(wait_s, left))
+        if time.monotonic() >= end:
+            break
+        yield got
+        last_yield = time.monotonic()
+    if last_yield is not None:
+        rest = last_yield + flush_s - time.monotonic()
+        if rest > 0:
+            time.sleep(rest)
 
 
 def display_stats() -> DisplayStats:
@@ -207,4 +244,14 @@ def view_html(snap: LiveSnapshot) -> str | None:
         return None
     return (f"<div class='mgs-live-view'>{jpeg_html(pic, 'scored frame')}<br/>"
             f"{jpeg_html(tiles, 'per-mouse tiles', width=f'{tiles_w}px')}"
-            f"<span class='mgs-live-stamp' style='display:none'>{int(snap.decoded_at * 1000)}</span></div>")
+            f"{_stamp(snap)}</div>")
+
+
+def _stamp(snap: LiveSnapshot) -> str:
+    """The hidden decode stamp (epoch ms; bench/live_page.py reads it when it reaches the DOM) with the result's
+    later stamps as data attributes: scored, sent by the scoring process, received by the page process, and drawn
+    into this page update (now)."""
+    ms = (lambda t: int(t * 1000))
+    return (f"<span class='mgs-live-stamp' style='display:none' data-scored='{ms(snap.scored_at)}' "
+            f"data-sent='{ms(snap.sent_at)}' data-received='{ms(snap.received_at)}' "
+            f"data-rendered='{ms(time.time())}'>{ms(snap.decoded_at)}</span>")

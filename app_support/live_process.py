@@ -5,7 +5,8 @@ resume, seek, set_speed, set_loop, snapshot, chart_points, running, join, paused
 child with the ``spawn`` start method; the child builds its own runner from a small picklable spec
 (:class:`RunnerSpec`: the session's checkpoint paths or server address), runs a ``FileWorker`` there (which owns the
 :class:`~mgs_core.io.series.SeriesWriter`: the series on disk is the same as with the thread worker) and publishes to
-the parent at most every ``publish_every_s`` (0.1 s) only what the page draws: the annotated picture and the tile
+the parent at most every ``publish_every_s`` (0.1 s; a result scored within ``FRESH_S`` at once, else the next one)
+only what the page draws: the annotated picture and the tile
 strip already drawn and JPEG-encoded, the FrameResult, the state and figures, the decode stamp, and once a second the
 chart as 0.5 s means.
 
@@ -32,6 +33,7 @@ from mgs_core.io.video import probe_video
 from mgs_core.types import RoiSet
 
 PUBLISH_EVERY_S = 0.1
+FRESH_S = 0.02  # a result younger than this is published at once; an older one waits for the next (see tick)
 CHART_EVERY_S = 1.0
 CHART_BIN_S = 0.5
 _NO_STATS = LiveStats(0, 0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0.0)
@@ -128,11 +130,20 @@ class _Publisher:
         self.connected = True
 
     def tick(self) -> None:
+        """One update: at most one per ``publish_every_s``, sent the moment a fresh result is there. After the
+        interval, a result scored within ``FRESH_S`` goes out at once; an older one (the next is due soon) waits for
+        the next result, at most one more interval, so what is drawn is as young as it can be (docs/benchmarks.md,
+        "Live page": publishing at a fixed phase added half a scoring interval on average)."""
         wait = self.last + self.job.publish_every_s - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        self.worker.updated.wait(0.25)  # a new result or state change, else a stats refresh 4 times a second
-        self.worker.updated.clear()
+        w = self.worker
+        w.updated.clear()
+        snap = w.snapshot()
+        unsent = snap.seq != self.seq
+        if not (unsent and time.time() - snap.scored_at <= FRESH_S):
+            # the next result (or a state change); with nothing new, still a stats refresh 4 times a second
+            w.updated.wait(self.job.publish_every_s if unsent else 0.25)
         self.publish()
 
     def publish(self, chart: bool = False) -> None:
@@ -143,7 +154,7 @@ class _Publisher:
         if snap.seq != self.seq and snap.image is not None and snap.result is not None:
             body["preview_jpeg"], body["tiles_jpeg"], body["tiles_width"] = view_jpegs(
                 snap.image, snap.roiset, snap.result, self.job.display_width, self.job.jpeg_quality)
-            body.update(result=snap.result, decoded_at=snap.decoded_at)
+            body.update(result=snap.result, decoded_at=snap.decoded_at, scored_at=snap.scored_at, sent_at=time.time())
             self.seq = snap.seq
         if chart or now - self.last_chart >= CHART_EVERY_S:
             body["chart"] = chart_means(w.chart_points())
@@ -206,6 +217,7 @@ class FileProcess:
         self.grace_s = grace_s
         self.stop_timeout_s = stop_timeout_s
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified when a new picture or another state arrives
         self._speed, self._loop, self._paused = speed, bool(loop), False
         self.state, self.message = STARTING, None
         self._stats = replace(_NO_STATS, duration_s=self.info.duration_s)
@@ -295,12 +307,19 @@ class FileProcess:
         with self._lock:
             v, stats, state, message, seq = self._view, self._stats, self.state, self.message, self._seq
         return LiveSnapshot(seq, None, v.get("result"), None, v.get("decoded_at", 0.0), state, message, stats,
-                            self.series_dir, v.get("preview_jpeg"), v.get("tiles_jpeg"), v.get("tiles_width", 0))
+                            self.series_dir, v.get("preview_jpeg"), v.get("tiles_jpeg"), v.get("tiles_width", 0),
+                            v.get("scored_at", 0.0), v.get("sent_at", 0.0), v.get("received_at", 0.0))
 
     def chart_points(self) -> list[tuple[float, str, float]]:
         """(seconds since START, animal, mean score) per 0.5 s over the last ``chart_seconds``."""
         with self._lock:
             return list(self._chart)
+
+    def wait_for_update(self, seen_seq: int, seen_state: str | None, timeout: float) -> bool:
+        """Block until a picture newer than ``seen_seq`` or a state other than ``seen_state`` has arrived (at most
+        ``timeout`` seconds); True when one did (as :meth:`LiveWorker.wait_for_update`)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._seq > seen_seq or self.state != seen_state, timeout)
 
     # ---- reader thread -----------------------------------------------------------------------------------------
     def _apply(self, kind: str, body: dict) -> None:
@@ -315,6 +334,7 @@ class FileProcess:
                 self._chart = body["chart"]
             if kind == "done":
                 self._final = True
+            self._changed.notify_all()
 
     def _read(self) -> None:
         _name_os_thread("mgs-live-link")
@@ -324,6 +344,7 @@ class FileProcess:
                 try:
                     if self._conn.poll(0.25):
                         kind, body = self._conn.recv()
+                        body["received_at"] = time.time()
                         self._apply(kind, body)
                 except (EOFError, OSError):
                     break  # the child has ended (normally after "done", or crashed)
@@ -348,6 +369,7 @@ class FileProcess:
             with self._lock:
                 if not self._final:
                     self.state, self.message = FAILED, self._crash_message()
+                self._changed.notify_all()
             self._done.set()
 
     def _crash_message(self) -> str:

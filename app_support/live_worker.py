@@ -71,6 +71,12 @@ class LiveSnapshot:
     preview_jpeg: bytes | None = None
     tiles_jpeg: bytes | None = None
     tiles_width: int = 0
+    # time.time() of the same result further on its way to the page (0 where it did not pass): scored, drawn +
+    # JPEG-encoded and handed to the pipe in the scoring process, read by the page process. The page shows them in
+    # the live view's hidden stamp, so bench/live_page.py can tell where the latency goes.
+    scored_at: float = 0.0
+    sent_at: float = 0.0
+    received_at: float = 0.0
 
 
 def _name_os_thread(name: str) -> None:
@@ -112,6 +118,7 @@ class LiveWorker:
         self.grace_s = grace_s
         self.chart_seconds = chart_seconds
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every new result or state change
         self._stop = threading.Event()
         self._wake = threading.Event()  # pause/resume/seek/speed changes wake a waiting worker
         self.updated = threading.Event()  # set on every new result or state change (a publisher waits on it)
@@ -119,7 +126,7 @@ class LiveWorker:
         self._stop_reason = "stopped"
         self.state, self.message = STARTING, None
         self._seq = 0
-        self._latest: tuple | None = None  # (image, result, roiset, decoded_at)
+        self._latest: tuple | None = None  # (image, result, roiset, decoded_at, scored_at)
         self._times: deque = deque(maxlen=240)
         self._lat: deque = deque(maxlen=300)
         self._chart: deque = deque()  # (seconds since start, ((animal, score), ...)), trimmed to chart_seconds
@@ -177,11 +184,19 @@ class LiveWorker:
         p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else 0.0)
         stats = LiveStats(seq, self.writer.rows_written, fps, self._dropped_now(), p(0.5), p(0.95), self.position_s,
                           self.duration_s, self.passes, self.writer.max_flush_s * 1e3)
-        image, result, roiset, decoded_at = latest if latest else (None, None, None, 0.0)
-        return LiveSnapshot(seq, image, result, roiset, decoded_at, state, message, stats, self.writer.folder)
+        image, result, roiset, decoded_at, scored_at = latest if latest else (None, None, None, 0.0, 0.0)
+        return LiveSnapshot(seq, image, result, roiset, decoded_at, state, message, stats, self.writer.folder,
+                            scored_at=scored_at)
 
     def _dropped_now(self) -> int:
         return self.dropped
+
+    def wait_for_update(self, seen_seq: int, seen_state: str | None, timeout: float) -> bool:
+        """Block until a result newer than ``seen_seq`` or a state other than ``seen_state`` (at most ``timeout``
+        seconds); True when one came. The live view waits here, so it draws a result the moment it lands instead of
+        at the next fixed refresh."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._seq > seen_seq or self.state != seen_state, timeout)
 
     def chart_points(self) -> list[tuple[float, str, float]]:
         """(seconds since START, animal, score) of the scored ROIs over the last ``chart_seconds``."""
@@ -218,6 +233,7 @@ class LiveWorker:
             self.state = state
             if message is not None:
                 self.message = message
+            self._changed.notify_all()
         self.updated.set()
 
     def _should_stop(self) -> bool:
@@ -254,12 +270,11 @@ class LiveWorker:
     def _score(self, image: np.ndarray, index: int, time_s: float, decoded_at: float, taken: float) -> None:
         with _as_pool_creator():
             fr = self._pipeline.process(image, self.roiset, index, time_s)
-            self.writer.append(fr)
-        now = time.monotonic()
+        now, scored_at = time.monotonic(), time.time()
         pairs = tuple((r.animal or r.roi, r.score) for r in fr.rois)
         with self._lock:
             self._seq += 1
-            self._latest = (image, fr, self.roiset, decoded_at)
+            self._latest = (image, fr, self.roiset, decoded_at, scored_at)
             self._times.append(now)
             self._lat.append((now - taken) * 1e3)
             self._chart.append((now - self.t_start, pairs))
@@ -268,7 +283,10 @@ class LiveWorker:
             self.position_s = time_s
             if self.state == STARTING:
                 self.state = PLAYING
+            self._changed.notify_all()
         self.updated.set()
+        with _as_pool_creator():  # after the result is handed on: a chunk write (every 2 s) does not delay its display
+            self.writer.append(fr)
 
     def _run_record(self) -> dict:
         s = self.snapshot().stats

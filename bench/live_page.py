@@ -49,7 +49,12 @@ OBSERVER = """() => {
     const el = document.querySelector('.mgs-live-stamp');
     if (!el) return;
     const v = el.textContent.trim();
-    if (v && v !== last) { last = v; window.__mgs.push([Date.now(), Number(v)]); }
+    if (v && v !== last) {
+      last = v;
+      const d = el.dataset;
+      window.__mgs.push([Date.now(), Number(v), Number(d.scored || 0), Number(d.sent || 0), Number(d.received || 0),
+                         Number(d.rendered || 0)]);
+    }
   };
   new MutationObserver(check).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
@@ -175,6 +180,23 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
+STEPS = (("decoded -> scored", 1, 2), ("scored -> sent (drawn, encoded)", 2, 3), ("sent -> received (pipe)", 3, 4),
+         ("received -> rendered (page refresh)", 4, 5), ("scored -> rendered (all server steps)", 2, 5),
+         ("rendered -> DOM (browser)", 5, 0),
+         ("decoded -> DOM (total)", 1, 0))
+
+
+def breakdown(marks) -> dict:
+    """p50/p95 (ms) of each step of a result's way from the decoder to the browser's DOM, from the stamps the page
+    writes with every result (a step whose stamps are missing, e.g. the pipe for the camera thread, is left out)."""
+    out = {}
+    for name, a, b in STEPS:
+        d = [m[b] - m[a] for m in marks if m[a] > 0 and m[b] > 0]
+        if d:
+            out[name] = {"p50": round(pct(d, 0.5), 1), "p95": round(pct(d, 0.95), 1), "mean": round(sum(d) / len(d), 1)}
+    return out
+
+
 def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | None) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -243,7 +265,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    lat = [shown - decoded for shown, decoded in marks]
+    lat = [m[0] - m[1] for m in marks]
     wall = t1 - t0
     out = {"source": source, "rois": n_rois, "seconds": round(wall, 1),
            "scored_fps_page_median": round(statistics.median(samples), 1) if samples else None,
@@ -256,6 +278,7 @@ def run(source: str, n_rois: int, seconds: float, warmup: float, shots: Path | N
            "server_cpu_ms_per_scored_frame": round(1e3 * (cpu1[0] - cpu0[0] + cpu1[2] - cpu0[2])
                                                    / max(1, (rows1 - rows0) / n_rois), 1),
            "server_cpu_ms_per_result_shown": round(1e3 * (cpu1[0] - cpu0[0]) / max(1, len(marks)), 1),
+           "breakdown_ms": breakdown(marks),
            "page_figures": page_figures, "loadavg_before": [round(x, 2) for x in load_before],
            "loadavg_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count()}
     shutil.rmtree(tmp, ignore_errors=True)
@@ -279,6 +302,9 @@ def main(argv=None) -> int:
               "browser_cpu_percent_of_one_core", "server_cpu_ms_per_scored_frame", "server_cpu_ms_per_result_shown"):
         print(f"  {k:32s} {res[k]}")
     print(f"  page shows               {res['page_figures']}")
+    print("  where the latency goes (ms)       p50     p95    mean")
+    for step, v in res["breakdown_ms"].items():
+        print(f"    {step:34s} {v['p50']:6.1f} {v['p95']:7.1f} {v['mean']:7.1f}")
     if a.json:
         a.json.write_text(json.dumps(res, indent=1) + "\n")
     return 0

@@ -143,15 +143,9 @@ if problem:
 state.put("live_view_running", running)
 
 
-@st.fragment(run_every=live.DISPLAY_EVERY_S if running else None)
-def live_view():
-    w = live.current()
-    if w is None or w is not worker:
-        st.info("Press **Start** (or **START** for the webcam). Scores appear here as soon as the first frame is "
-                "scored.")
-        return
+def draw_view(w, disp) -> None:
+    """The figures, the state and the live picture of the newest result (re-sent unchanged when nothing is new)."""
     s = w.snapshot()
-    disp = live.display_stats()
     new_result = disp.shown(s)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Scored frames / s", f"{s.stats.scored_fps:.1f}", help="frames scored per second over the last 2 s")
@@ -172,6 +166,25 @@ def live_view():
         st.caption("Starting the scorer and loading the networks (a few seconds)…")
     if html:
         st.markdown(html, unsafe_allow_html=True)
+
+
+@st.fragment(run_every=live.DISPLAY_EVERY_S if running else None)
+def live_view():
+    w = live.current()
+    if w is None or w is not worker:
+        st.info("Press **Start** (or **START** for the webcam). Scores appear here as soon as the first frame is "
+                "scored.")
+        return
+    disp = live.display_stats()
+    box, beat = st.empty(), st.empty()
+    with box.container():
+        draw_view(w, disp)
+    for new in live.arrivals(w, disp):  # each result is drawn the moment it reaches this process (live.arrivals)
+        if new:
+            with box.container():
+                draw_view(w, disp)
+        else:
+            beat.empty()  # nothing new: only give a click on a control the chance to interrupt this refresh
     if not w.running and state.get("live_view_running"):
         state.put("live_view_running", False)
         st.rerun(scope="app")  # the run ended: refresh the controls and show the summary

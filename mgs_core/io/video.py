@@ -5,6 +5,10 @@
 its own thread feeding a bounded queue, so decoding and inference overlap on different cores.
 
 - ``stride=N`` yields frames 0, N, 2N, ... (all frames are still decoded: H.264 needs them).
+- ``start=K`` begins at frame K: the file is sought to the key frame at or before it and decoded forward from there
+  (not from the first frame), so a jump into a long file costs at most one key-frame interval of decoding. Frame
+  numbers come from the timestamps (``round(t x fps)``), the same as when decoding from the start; a file without
+  timestamps or that cannot seek is decoded from the start (``seek_fell_back``).
 - ``live=True`` plays the file at its real frame rate like a camera: the consumer always gets the newest frame whose
   time has come, and frames it was too slow to take are dropped (counted in ``dropped``) rather than falling behind.
 - A damaged packet (corrupt bytes in the middle of a file) is skipped and decoding carries on with the next one;
@@ -137,6 +141,8 @@ class VideoSource:
         self.packets_skipped = 0
         self._first_damage: str | None = None
         self.frames_decoded = 0
+        self.first_index = 0  # the frame decoding began at: a key frame at or before ``start`` (0 without a seek)
+        self.seek_fell_back = False  # ``start`` was reached by decoding from the first frame (the file cannot seek)
         self.dropped = 0
         self._queue: queue.Queue = queue.Queue(maxsize=1 if live else max(1, queue_size))
         self._stop = threading.Event()
@@ -148,6 +154,19 @@ class VideoSource:
         return sum(b - a + 1 for a, b in self.lost_ranges)
 
     # ---- decoding (runs in the producer thread, or inline when threaded=False) ---------------------------------
+    def _seek(self, container, st, tb, t0, fps) -> bool:
+        """Jump to the key frame at or before frame ``start`` (decoding then goes forward from there, not from the
+        first frame); False when the file cannot seek, so decoding starts at the beginning."""
+        import av
+
+        target = (self.start - 0.5) / fps  # half a frame early: the key frame at or before the start frame
+        try:
+            container.seek(int((t0 or 0) + target / tb), stream=st, backward=True, any_frame=False)
+        except (av.error.FFmpegError, ValueError, OverflowError, ZeroDivisionError):
+            self.seek_fell_back = True
+            return False
+        return True
+
     def _frames(self):
         """All selected frames in order; sets decode_error when decoding breaks."""
         if self.info.is_image:
@@ -165,6 +184,7 @@ class VideoSource:
             fps = self.info.fps or 30.0
             index, yielded, last_t = -1, 0, -1.0
             damaged = 0  # frames still to watch for a gap after a damaged packet (the decoder delays its output)
+            seeking = self.start > 0 and self._seek(container, st, tb, t0, fps)
             demux = container.demux(st)
             while True:
                 try:
@@ -183,6 +203,17 @@ class VideoSource:
                     damaged = DAMAGE_WATCH_FRAMES
                     continue
                 for frame in decoded:
+                    if seeking:  # the first frame after a seek: it must say where it is and lie before the start
+                        seeking = False
+                        t = float((frame.pts - (t0 or 0)) * tb) if frame.pts is not None else None
+                        if t is None or int(round(t * fps)) > self.start:
+                            self.seek_fell_back = True  # no timestamps, or past the start: decode from the start
+                            container.close()
+                            container = _open_container(self.path)
+                            st = container.streams.video[0]
+                            demux = container.demux(st)
+                            break
+                        self.first_index = int(round(t * fps))
                     if frame.pts is not None:
                         t = float((frame.pts - (t0 or 0)) * tb)
                         # frame number at the nominal rate, so a frame lost to corruption leaves a gap
@@ -318,11 +349,13 @@ def read_frame(path: str | Path, index: int = 0) -> np.ndarray:
         for vf in src:
             return vf.image
     err = f" ({src.decode_error})" if src.decode_error else ""
-    raise VideoError(f"{path.name} has no frame {index} (it has {src.frames_decoded} frames){err}")
+    raise VideoError(f"{path.name} has no frame {index} (it has {src.first_index + src.frames_decoded} frames){err}")
 
 
-def write_video(path: str | Path, frames, fps: float, codec: str = "libx264", crf: int = 20) -> Path:
-    """Encode an iterable of RGB uint8 frames (all the same size) to a video file; returns the path."""
+def write_video(path: str | Path, frames, fps: float, codec: str = "libx264", crf: int = 20,
+                keyint: int | None = None) -> Path:
+    """Encode an iterable of RGB uint8 frames (all the same size) to a video file; returns the path. ``keyint``:
+    at most this many frames between key frames (libx264; its default is 250)."""
     import av
 
     path = Path(path)
@@ -337,7 +370,8 @@ def write_video(path: str | Path, frames, fps: float, codec: str = "libx264", cr
                 stream.width, stream.height = img.shape[1] - img.shape[1] % 2, img.shape[0] - img.shape[0] % 2
                 stream.pix_fmt = "yuv420p"
                 if codec == "libx264":
-                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                    stream.options = {"crf": str(crf), "preset": "veryfast",
+                                      **({"g": str(keyint)} if keyint else {})}
             img = img[: stream.height, : stream.width]
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
                 container.mux(packet)

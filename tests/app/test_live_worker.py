@@ -157,3 +157,35 @@ def test_camera_rois_for_another_frame_size_give_one_message(tmp_path):
     snap = w.snapshot()
     assert snap.state == FAILED and "1920x1080" in snap.message and "640x480" in snap.message
     assert open_series(tmp_path / "cam").finished
+
+
+class PictureRunner(FixedRunner):
+    """Notes which numbered picture (tests/io/test_video.py's gop_frame colours) each crop shows."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def infer(self, crops):
+        r, g = crops[0][..., 0].mean(), crops[0][..., 1].mean()
+        self.seen.append(round((r - 10) / 20) + 12 * round((g - 10) / 20))
+        return super().infer(crops)
+
+
+def test_a_seek_lands_on_the_frame_of_that_time_with_its_picture(tmp_path):
+    from mgs_core.io.video import write_video
+
+    def frame(i):
+        img = np.full((120, 160, 3), 128, np.uint8)
+        img[..., 0], img[..., 1] = 10 + 20 * (i % 12), 10 + 20 * (i // 12)
+        return img
+
+    clip = write_video(tmp_path / "gop.mp4", (frame(i) for i in range(120)), fps=25, keyint=10)
+    runner = PictureRunner()
+    w = FileWorker(runner, clip, None, tmp_path / "s", {}, speed=None, loop=False, start_s=2.28).start()
+    assert w.join(60)
+    df = load_series(tmp_path / "s")
+    assert df["frame"].tolist() == list(range(57, 120))  # 2.28 s x 25 frames/s = frame 57, then every frame
+    assert runner.seen == list(range(57, 120))  # and those are the pictures the networks saw
+    seg = read_provenance(tmp_path / "s")["segments"][0]
+    assert seg["start_frame"] == 57

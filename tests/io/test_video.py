@@ -129,3 +129,55 @@ def test_read_frame_matches_sequential_decoding(tmp_path):
         decoded = [f.image for f in src]
     for i in (1, 13, 29, 30, 47, 59):
         np.testing.assert_array_equal(read_frame(path, i), decoded[i])
+
+
+@pytest.fixture(scope="module")
+def long_gop(tmp_path_factory):
+    """120 numbered frames at 25 frames/s with a key frame at least every 10 frames."""
+    return write_video(tmp_path_factory.mktemp("g") / "gop10.mp4", (gop_frame(i) for i in range(120)), fps=25,
+                       keyint=10)
+
+
+def gop_frame(i):
+    """A flat frame whose colour encodes ``i`` (0-143): red steps for i % 12, green for i // 12."""
+    img = np.full((240, 320, 3), 128, np.uint8)
+    img[..., 0], img[..., 1] = 10 + 20 * (i % 12), 10 + 20 * (i // 12)
+    return img
+
+
+def gop_index(img):
+    r, g = img[..., 0].mean(), img[..., 1].mean()
+    return round((r - 10) / 20) + 12 * round((g - 10) / 20)
+
+
+@pytest.mark.parametrize("start", [1, 9, 10, 11, 57, 100, 117])
+def test_start_seeks_to_a_key_frame_and_lands_on_the_start_frame(long_gop, start):
+    with open_video(long_gop, start=start, max_frames=3, threaded=False) as src:
+        frames = list(src)
+    assert [f.index for f in frames] == [start, start + 1, start + 2]
+    assert [gop_index(f.image) for f in frames] == [start, start + 1, start + 2]  # the right pictures
+    assert [f.time_s for f in frames] == pytest.approx([start / 25, (start + 1) / 25, (start + 2) / 25], abs=1e-6)
+    assert not src.seek_fell_back and start - 10 <= src.first_index <= start  # began at a key frame before it
+    assert src.frames_decoded <= start - src.first_index + 4  # not decoded from the first frame (+1 read ahead)
+    if start >= 20:
+        assert src.first_index > 0
+
+
+def test_a_seek_that_lands_past_the_start_decodes_from_the_beginning(long_gop, monkeypatch):
+    from mgs_core.io import video
+
+    def overshoot(self, container, st, tb, t0, fps):  # as a file with a broken index could
+        container.seek(int((self.start + 30) / fps / tb), stream=st, backward=True, any_frame=False)
+        return True
+
+    monkeypatch.setattr(video.VideoSource, "_seek", overshoot)
+    with open_video(long_gop, start=40, max_frames=2, threaded=False) as src:
+        frames = list(src)
+    assert [f.index for f in frames] == [40, 41] and [gop_index(f.image) for f in frames] == [40, 41]
+    assert src.seek_fell_back and src.first_index == 0
+
+
+def test_reading_past_the_end_after_a_seek_names_the_real_length(long_gop):
+    with pytest.raises(VideoError, match=r"no frame 500 \(it has 120 frames\)"):
+        read_frame(long_gop, 500)
+    assert gop_index(read_frame(long_gop, 119)) == 119
