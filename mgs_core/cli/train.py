@@ -32,7 +32,9 @@ def register(subparsers) -> None:
     s.add_argument("--batch", type=int, default=16)
     s.add_argument("--lr", type=float, default=3e-3)
     s.add_argument("--widths", type=_widths, default=(8, 16, 32, 64), help="channels per level (default 8,16,32,64)")
-    s.add_argument("--input-size", type=int, default=96, help="U-Net input side in px (crops are 256; default 96)")
+    s.add_argument("--input-size", type=int, default=None,
+                   help="U-Net input side in px (crops are 256; default 96, or the --init model's; a fully "
+                        "convolutional U-Net can be fine-tuned at another size)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--limit", type=int, help="train on the first N rows only")
@@ -135,16 +137,18 @@ def run_seg(args: argparse.Namespace) -> int:
     from mgs_core.train.provenance import command_line, provenance
     from mgs_core.train.seg import SegConfig, train_seg
 
+    if args.init:
+        from mgs_core.train.seg import load_init
+
+        parent, _ = load_init(args.init)  # refuses a checkpoint of the wrong kind, naming it
+        args.widths = tuple(parent.model_args["widths"])
+        args.input_size = args.input_size or int(parent.model_args["input_size"])
+    args.input_size = args.input_size or 96
     div = 2 ** (len(args.widths) - 1)
     if args.input_size % div:
         raise InputError(f"--input-size {args.input_size} must be divisible by {div} for {len(args.widths)} levels")
     if args.epochs < 1 or args.batch < 1:
         raise InputError("--epochs and --batch must be at least 1")
-    if args.init:
-        from mgs_core.train.seg import load_init
-
-        parent, _ = load_init(args.init)  # refuses a checkpoint of the wrong kind, naming it
-        args.widths, args.input_size = tuple(parent.model_args["widths"]), int(parent.model_args["input_size"])
     ds = _load(args.data)
     labels = str(ds.root / "labels.csv") if hasattr(ds, "root") else f"{args.data}/labels.csv"
     train = seg_arrays(ds.items[: args.limit] if args.limit else ds.items, args.input_size, source=labels)

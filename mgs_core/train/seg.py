@@ -262,13 +262,17 @@ def train_seg(train: SegArrays, val: SegArrays | None = None, out: str | Path | 
             raise DatasetError(f"fine-tuning needs at least {MIN_FINETUNE_ITEMS} labelled crops, got {len(train.images)}")
         pmodel, pcard = load_init(init)
         args = dict(pmodel.model_args)
-        if args["input_size"] != config.input_size:
-            raise DatasetError(f"training arrays are {config.input_size} px but the parent U-Net takes "
-                               f"{args['input_size']} px")
+        if args["input_size"] != config.input_size:  # fully convolutional: the same weights at another input size
+            parent_size = args["input_size"]
+            args["input_size"] = config.input_size
+        else:
+            parent_size = None
         args["keypoint"] = config.keypoint
         model = UNet(**args)
         missing, _ = model.load_state_dict(pmodel.state_dict(), strict=False)
         parent = {**parent_entry(pcard), "new_layers": sorted({k.split(".")[0] for k in missing})}
+        if parent_size is not None:
+            parent["input_size"] = parent_size
         config = replace(config, widths=tuple(args["widths"]))
     else:
         model = UNet(widths=tuple(config.widths), input_size=config.input_size, classes=N_CLASSES,

@@ -73,6 +73,19 @@ def test_parent_without_keypoint_head_gains_one(tmp_path):
     assert card["parent"]["new_layers"] == ["kp_head"]
 
 
+def test_fine_tuning_at_another_input_size_keeps_the_weights(tmp_path, parent):
+    arr = seg_arrays(make_items(8, seed=5), 96)
+    model, _ = train_seg(arr, None, tmp_path / "ft.pt", SegConfig(input_size=96, epochs=1, batch=4, lr=1e-9),
+                         init=parent)
+    _, card = load_checkpoint(tmp_path / "ft.pt", kind="unet")
+    assert model.input_size == 96 and card["model_args"]["input_size"] == 96
+    assert card["parent"]["input_size"] == 64 and card["parent"].get("new_layers") == []
+    base = load_checkpoint(parent, kind="unet")[0].state_dict()
+    for k, v in model.state_dict().items():  # lr ~0: the parent's weights, now used at 96 px
+        if v.is_floating_point() and "running" not in k:
+            assert np.allclose(v.detach().numpy(), base[k].numpy(), atol=1e-4), k
+
+
 def test_bad_fine_tuning_input_gets_one_clear_message(tmp_path, parent):
     arr = seg_arrays(make_items(4, seed=3), 64)
     with pytest.raises(DatasetError, match="at least 8"):
