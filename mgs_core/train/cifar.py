@@ -92,11 +92,7 @@ def pretrain_cifar10(folder: str | Path, epochs: int = 5, batch: int = 64, lr: f
             loss.backward()
             opt.step()
             losses.append(loss.item())
-        took, eta = clock.tick(epoch)
-        stats = EpochStats(epoch, epochs, float(np.mean(losses)) if losses else float("nan"), seconds=took, eta_s=eta)
-        history.append(stats)
-        if progress:
-            progress(stats)
+        clock.end_epoch(epoch, losses, history, progress)
     return model.eval(), tuple(history)
 
 

@@ -223,11 +223,7 @@ def train_eyecheck(source: CheckSource, config: CheckConfig = CheckConfig(),
             steps += 1
             if max_steps is not None and steps >= max_steps:
                 break
-        took, eta = clock.tick(epoch)
-        stats = EpochStats(epoch, config.epochs, float(np.mean(losses)), seconds=took, eta_s=eta)
-        history.append(stats)
-        if progress:
-            progress(stats)
+        clock.end_epoch(epoch, losses, history, progress)
         if max_steps is not None and steps >= max_steps:
             break
     return model.eval(), tuple(history)

@@ -37,6 +37,18 @@ class EtaClock:
         eta = (now - self.t0) / max(done, 1) * (self.epochs - epoch)
         return took, eta
 
+    def end_epoch(self, epoch: int, losses, history: list, progress=None, val_name: str = "",
+                  val_value: float = float("nan")) -> EpochStats:
+        """The stats of finished 1-based ``epoch`` (mean of ``losses``, NaN when none), appended to ``history`` and
+        given to ``progress`` when set."""
+        took, eta = self.tick(epoch)
+        stats = EpochStats(epoch, self.epochs, float(sum(losses) / len(losses)) if len(losses) else float("nan"),
+                           val_name, val_value, took, eta)
+        history.append(stats)
+        if progress:
+            progress(stats)
+        return stats
+
 
 def print_progress(stats: EpochStats) -> None:
     print(stats.line(), file=sys.stderr, flush=True)

@@ -326,16 +326,12 @@ def train_seg(train: SegArrays, val: SegArrays | None = None, out: str | Path | 
                                                                                    N_CLASSES)))
             if config.keypoint:
                 val_found, val_err = validate_keypoint(model, val)
-        took, eta = clock.tick(epoch)
         label, value = "", float("nan")
         if val_found is not None:
             label, value = "val eyes found", val_found
         elif val_iou:
             label, value = "val eye IoU", val_iou[3]
-        stats = EpochStats(epoch, config.epochs, float(np.mean(losses)), label, value, took, eta)
-        history.append(stats)
-        if progress:
-            progress(stats)
+        stats = clock.end_epoch(epoch, losses, history, progress, label, value)
         if out is not None:
             info = {"training": {"epochs_done": epoch, "config": asdict(config), "loss": stats.loss,
                                  "val_iou": list(val_iou) if val_iou else None, "val_eyes_found": val_found,
