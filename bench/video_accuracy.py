@@ -26,6 +26,8 @@ def _num(v: float) -> str:
 
 if __name__ == "__main__":
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from mgs_core.pipeline import DEFAULT_DETAIL
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=424242)
     p.add_argument("--seconds", type=float, default=30.0)
@@ -37,8 +39,8 @@ if __name__ == "__main__":
     p.add_argument("--seg")
     p.add_argument("--score-model")
     p.add_argument("--match-radius", type=float, help="match radius (frame px) when truth.csv has no eye_length")
-    p.add_argument("--detail", type=int, help="detail-crop cap (1 = plain 256-px crops; default: the pipeline's, "
-                                               "mgs_core/pipeline.py)")
+    p.add_argument("--detail", type=int, default=DEFAULT_DETAIL,
+                   help=f"detail-crop cap (1 = plain 256-px crops; default {DEFAULT_DETAIL}, mgs_core/pipeline.py)")
     p.add_argument("--json", help="write all figures here as JSON")
     a = p.parse_args()
     from mgs_core.runners.local import LocalRunner

@@ -25,6 +25,7 @@ from mgs_core.evaluation.matching import (
     DEFAULT_RADIUS_PX, FALSE_EYE, FOUND, MISSED, WRONG_EYE, located_detection, match_eyes, match_radii,
 )
 from mgs_core.io.results import load_scores
+from mgs_core.pipeline import DEFAULT_DETAIL
 from mgs_core.types import TOO_SMALL
 
 
@@ -136,9 +137,9 @@ def crop_scale_px(rois, size: int = 256) -> float:
 
 def synthetic_accuracy(runner, out_dir: str | Path, seed: int = 424242, seconds: float = 30.0,
                        width: int = 1920, height: int = 1080, video: str | Path | None = None,
-                       progress=None, match_radius: float | None = None, detail: int | None = None) -> SyntheticAccuracy:
+                       progress=None, match_radius: float | None = None, detail: int = DEFAULT_DETAIL) -> SyntheticAccuracy:
     """Render (or reuse) the ground-truth video, score it, compare with its truth.csv (match rule: module doc;
-    ``match_radius`` in frame pixels; ``detail``: the detail-crop cap, default the pipeline's)."""
+    ``match_radius`` in frame pixels; ``detail``: the detail-crop cap, mgs_core/pipeline.py)."""
     from mgs_core.io.rois import load_rois
     from mgs_core.scoring import score_video
     from mgs_core.synth.video import make_video
@@ -151,8 +152,7 @@ def synthetic_accuracy(runner, out_dir: str | Path, seed: int = 424242, seconds:
     if not (video.is_file() and rois_path.is_file() and truth_path.is_file()):
         make_video(video, seconds=seconds, mice=4, seed=seed, width=width, height=height)
     rois = load_rois(rois_path)
-    kw = {} if detail is None else {"detail": detail}
-    summary = score_video(video, rois, runner, out / "scores", progress=progress, roi_source=rois_path, **kw)
+    summary = score_video(video, rois, runner, out / "scores", progress=progress, roi_source=rois_path, detail=detail)
     results = load_scores(summary.parquet)
     truth = pd.read_csv(truth_path, dtype={"roi": str, "animal": str, "group": str})
     return SyntheticAccuracy(str(video), seed, seconds, summary.frames_scored, summary.frames_per_s,
@@ -167,7 +167,7 @@ def real_sources(real_dir: str | Path) -> list[Path]:
 
 
 def real_footage(runner, real_dir: str | Path, out_dir: str | Path | None = None,
-                 max_frames: int | None = None, progress=None, detail: int | None = None) -> list[RealRun]:
+                 max_frames: int | None = None, progress=None, detail: int = DEFAULT_DETAIL) -> list[RealRun]:
     """Score every frame of every real video/image (whole frame as one ROI); rows never leave the output folder."""
     from mgs_core.io.video import probe_video
     from mgs_core.scoring import score_video
@@ -178,7 +178,7 @@ def real_footage(runner, real_dir: str | Path, out_dir: str | Path | None = None
         for src in real_sources(real_dir):
             info = probe_video(src)
             s = score_video(src, None, runner, out / src.parent.name, max_frames=max_frames, progress=progress,
-                            stem=src.stem, **({} if detail is None else {"detail": detail}))
+                            stem=src.stem, detail=detail)
             df = load_scores(s.parquet)
             vis = df[df["eye_visible"] == 1]
             runs.append(RealRun(f"{src.parent.name}/{src.name}", int(df["frame"].nunique()),

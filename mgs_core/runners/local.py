@@ -247,12 +247,7 @@ class LocalRunner(Runner):
     # ---- inference ------------------------------------------------------------------------------------------------
     def _resize(self, crops: np.ndarray) -> np.ndarray:
         s = self.seg_size
-        if crops.shape[1] == s and crops.shape[2] == s:
-            return crops
-        out = np.empty((len(crops), s, s, 3), np.uint8)
-        for i, c in enumerate(crops):
-            cv2.resize(c, (s, s), dst=out[i], interpolation=cv2.INTER_AREA)
-        return out
+        return crops if crops.shape[1] == s and crops.shape[2] == s else _downscale(crops, s)
 
     @staticmethod
     def _to_nchw(batch: np.ndarray) -> np.ndarray:
@@ -418,6 +413,7 @@ def detail_factor(crops: np.ndarray) -> int:
 
 
 def _downscale(crops: np.ndarray, size: int) -> np.ndarray:
+    """Square (N, S, S, 3) crops -> (N, size, size, 3) with INTER_AREA."""
     out = np.empty((len(crops), size, size, 3), np.uint8)
     for i, c in enumerate(crops):
         cv2.resize(c, (size, size), dst=out[i], interpolation=cv2.INTER_AREA)
