@@ -18,6 +18,7 @@ NECK = np.array([0.17, -0.05])
 EYE_AT = np.array([0.17, -0.035])  # head coordinates
 EYE_LENGTH = 0.075  # eye length in body lengths (times look.eye_scale)
 HIDDEN_KINDS = ("", "turned", "grooming")
+TURNED_FORESHORTEN = 0.5  # head length factor of a head turned away (seen from behind)
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,8 @@ class _Shapes:
     tail: np.ndarray
     ears_far: np.ndarray
     ear_near: np.ndarray
-    ear_inner: np.ndarray
-    nose: np.ndarray
+    ear_inner: np.ndarray | None  # None: a turned-away head shows the backs of its ears
+    nose: np.ndarray | None  # None: the snout points away
     nostril: np.ndarray | None
     whiskers: list[np.ndarray]
     groom: list[np.ndarray]
@@ -154,7 +155,10 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
     lin, off = m[:, :2], m[:, 2]
     hs = pose.head_scale
     turned = pose.hidden == "turned"
-    hx = 0.78 * hs if turned else hs  # a head turned away is foreshortened
+    # A head turned away from the camera is seen from behind: short (the snout points away), both ears showing
+    # their backs side by side, no nose tip. (A head in profile always shows its near eye, open or shut: a
+    # profile without an eye would be a shut eye, so the renderer never draws one.)
+    hx = TURNED_FORESHORTEN * hs if turned else hs
     head_m = _rot(pose.head_angle) @ np.diag([hx, hs])
 
     def body_pts(p):
@@ -190,11 +194,16 @@ def _shapes(pose: MousePose, look: MouseLook) -> _Shapes:
     nx, ny = -dy / nrm, dx / nrm
     tail = body_pts(np.concatenate([np.stack([tx + nx * wid, ty + ny * wid], 1),
                                     np.stack([tx - nx * wid, ty - ny * wid], 1)[::-1]]))
-    ears_far = head_pts(paint.ellipse_points(0.06, -0.135, 0.055, 0.048, -0.3, 24))
-    ear_near = head_pts(paint.ellipse_points(0.0, -0.128, 0.072, 0.064, -0.45, 28))
-    ear_inner = head_pts(paint.ellipse_points(0.005, -0.13, 0.045, 0.04, -0.45, 20))
-    nose = head_pts(paint.ellipse_points(0.322, 0.02, 0.02, 0.016, 0.2, 12))
-    nostril = head_pts(paint.ellipse_points(0.318, 0.012, 0.009, 0.005, 0.5, 12)) if pose.length > 300 else None
+    if turned:  # the backs of both ears, the far one over the (foreshortened) face, as tall as the near one
+        ears_far = head_pts(paint.ellipse_points(0.3, -0.12, 0.095, 0.07, 0.35, 28))
+        ear_near = head_pts(paint.ellipse_points(-0.02, -0.128, 0.09, 0.068, -0.45, 28))
+        ear_inner, nose, nostril = None, None, None
+    else:
+        ears_far = head_pts(paint.ellipse_points(0.06, -0.135, 0.055, 0.048, -0.3, 24))
+        ear_near = head_pts(paint.ellipse_points(0.0, -0.128, 0.072, 0.064, -0.45, 28))
+        ear_inner = head_pts(paint.ellipse_points(0.005, -0.13, 0.045, 0.04, -0.45, 20))
+        nose = head_pts(paint.ellipse_points(0.322, 0.02, 0.02, 0.016, 0.2, 12))
+        nostril = head_pts(paint.ellipse_points(0.318, 0.012, 0.009, 0.005, 0.5, 12)) if pose.length > 300 else None
     whiskers = []
     for i in range(7):
         ang = np.deg2rad(-25 + 60 * i / 6)
@@ -329,14 +338,16 @@ def draw_mouse(img: np.ndarray, lab: np.ndarray, pose: MousePose, look: MouseLoo
     paint.label(lab, polys, 1)
     # Paws (pinkish) on top of the silhouette, same class.
     paint.fill(img, sh.paws, np.asarray(look.paw_rgb, np.float32) * 0.6 + fur * 0.4, alpha=0.7, blur=0.6)
-    paint.fill(img, [sh.nose], np.asarray(look.paw_rgb, np.float32) * 0.55, alpha=0.8, blur=0.5)
+    if sh.nose is not None:
+        paint.fill(img, [sh.nose], np.asarray(look.paw_rgb, np.float32) * 0.55, alpha=0.8, blur=0.5)
     if sh.nostril is not None:  # a dark nostril: eye-sized at close-up scale, a classic false eye
         paint.fill(img, [sh.nostril], fur * 0.25, alpha=0.9, blur=max(0.5, 0.004 * pose.length))
     # Near ear with a lighter, slightly pink inner part.
     paint.fill(img, [sh.ear_near], ear, blur=0.5)
     inner = np.clip(ear * 1.25 + np.float32([0.04, 0.01, 0.01]), 0, 1)
     inner = inner * (1 - look.ear_inner_dark) + fur * 0.35 * look.ear_inner_dark
-    paint.fill(img, [sh.ear_inner], inner, alpha=0.6 + 0.3 * look.ear_inner_dark, blur=1.0)
+    if sh.ear_inner is not None:
+        paint.fill(img, [sh.ear_inner], inner, alpha=0.6 + 0.3 * look.ear_inner_dark, blur=1.0)
     paint.label(lab, [sh.ear_near], 2)
     for wpts in sh.whiskers:
         paint.stroke(img, wpts, (0.6, 0.58, 0.55), max(1.0, pose.length / 1500),

@@ -71,6 +71,16 @@ def test_hidden_eye_has_no_eye_pixels(kind):
         assert (it.mask == 1).any()
 
 
+def test_turned_away_head_is_seen_from_behind_not_a_profile_without_an_eye():
+    # the same animal and pose with its eye shut: a profile always shows its eye, so "turned" must look different
+    for i in range(6):
+        turned, shut = render_item(8, i, hidden="turned"), render_item(8, i, hidden="", score=9.0)
+        assert turned.kind == shut.kind and shut.eye_visible
+        assert (turned.mask == 2).sum() > 1.15 * (shut.mask == 2).sum()  # the backs of both ears
+        assert (turned.mask > 0).sum() < (shut.mask > 0).sum()  # the foreshortened head, no snout
+        assert not (turned.mask == 3).any()
+
+
 @pytest.mark.parametrize("kind,lo,hi", [("rack", 5.5, 13.0), ("box", 10.5, 19.5), ("closeup", 19.0, 121.0),
                                         ("headfixed", 27.0, 121.0)])
 def test_eye_length_in_crop_per_kind(kind, lo, hi):
