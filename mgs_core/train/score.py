@@ -43,6 +43,7 @@ class ScoreConfig:
     threads: int = 2
     patch: str = "fixed"  # "fixed" (the paper) or "scaled"
     patch_k: float = 2.5
+    width: int = 1  # OrbitalNet width multiplier (1 = Table 1)
     aug: PatchAug = field(default_factory=PatchAug)
 
 
@@ -130,7 +131,7 @@ def train_score(source: PatchSource, out: str | Path | None = None, config: Scor
         model.load_state_dict(pmodel.state_dict())
         parent = parent_entry(pcard)
     else:
-        model = OrbitalNet(patch=config.patch, patch_k=config.patch_k, flip_tta=config.aug.flip)
+        model = OrbitalNet(patch=config.patch, patch_k=config.patch_k, flip_tta=config.aug.flip, width=config.width)
     if init_features:
         model.load_state_dict(init_features, strict=False)
     if config.optimizer == "adam":

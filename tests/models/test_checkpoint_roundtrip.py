@@ -39,3 +39,17 @@ def test_table1_architecture_exact():
     assert [d.out_features for d in dense] == [120, 84, 1]
     # 456 + 2416 (convs) + 48120 + 240 (dense 120 + BN) + 10164 + 168 (dense 84 + BN) + 85 (output)
     assert sum(p.numel() for p in m.parameters()) == 61_649
+
+
+def test_wider_table1_net_keeps_the_layers_and_rebuilds_from_its_checkpoint(tmp_path):
+    assert "width" not in OrbitalNet().model_args  # the paper's net records nothing extra
+    m = OrbitalNet(width=2, patch="scaled", patch_k=1.5)
+    convs = [l for l in m.features if isinstance(l, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [12, 32]
+    assert [d.out_features for d in m.regressor if isinstance(d, torch.nn.Linear)] == [240, 168, 1]
+    path = save_checkpoint(m.eval(), tmp_path / "w2.pt")
+    back, _ = load_checkpoint(path, kind="orbital")
+    x = torch.rand(3, 3, 50, 50)
+    assert back.model_args["width"] == 2 and torch.allclose(back.eval()(x), m(x))
+    with pytest.raises(ValueError, match="width"):
+        OrbitalNet(width=0)
