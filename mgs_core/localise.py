@@ -36,6 +36,14 @@ class KeypointRules:
     min_animal_near: float = 0.25
     min_judge_length: float = 7.0  # crop pixels
 
+    @classmethod
+    def from_card(cls, card: dict | None) -> "KeypointRules":
+        """The rules a U-Net's card carries under ``decision`` (chosen with that model on validation data; see
+        :func:`decision_card`), the defaults for any it does not name."""
+        d = (card or {}).get("decision") or {}
+        return cls(**{k: float(d[k]) for k in ("min_confidence", "min_animal_frac", "min_animal_near",
+                                               "min_judge_length") if d.get(k) is not None})
+
 
 @dataclass(frozen=True)
 class EyeDecision:
@@ -97,6 +105,12 @@ class ZoomRules:
     side: float = 0.6
     below: float = 0.6
 
+    @classmethod
+    def from_card(cls, card: dict | None) -> "ZoomRules":
+        """The zoom pass with the ``below`` a U-Net's card carries as ``decision.zoom_below`` (default 0.6)."""
+        below = ((card or {}).get("decision") or {}).get("zoom_below")
+        return cls() if below is None else cls(below=float(below))
+
     def wants(self, d: EyeDecision) -> bool:
         if d.status == NO_ANIMAL:
             return False
@@ -150,3 +164,12 @@ def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, cro
         if d.status in (SCORED, TOO_SMALL) and d.peak.confidence > best_conf:
             best, best_conf = from_tile(d, o, crop_size, rules), d.peak.confidence
     return best
+
+
+def decision_card(rules: KeypointRules, zoom: ZoomRules | None) -> dict:
+    """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods."""
+    out = {"min_confidence": rules.min_confidence, "min_animal_frac": rules.min_animal_frac,
+           "min_animal_near": rules.min_animal_near, "min_judge_length": rules.min_judge_length}
+    if zoom is not None:
+        out["zoom_below"] = zoom.below
+    return out

@@ -1,7 +1,7 @@
 import numpy as np
 
 from mgs_core.eye_heatmap import heatmap_target
-from mgs_core.localise import KeypointRules, decide
+from mgs_core.localise import KeypointRules, ZoomRules, decide, decision_card
 from mgs_core.types import EYE_HIDDEN, NO_ANIMAL, SCORED, TOO_SMALL
 
 
@@ -69,3 +69,14 @@ def test_refine_takes_a_more_confident_tile_and_never_zooms_an_empty_scene():
     best = refine_with_tiles(first, tiles, rules.origins(256)[:2], 256)
     assert best.status == SCORED and best.peak.confidence == 0.8
     assert refine_with_tiles(first, tiles[:1], rules.origins(256)[:1], 256) is first
+
+
+def test_decision_thresholds_round_trip_through_a_card():
+    assert KeypointRules.from_card({}) == KeypointRules() and ZoomRules.from_card(None) == ZoomRules()
+    card = {"decision": decision_card(KeypointRules(min_confidence=0.55), ZoomRules(below=0.65))}
+    rules, zoom = KeypointRules.from_card(card), ZoomRules.from_card(card)
+    assert rules.min_confidence == 0.55 and rules.min_judge_length == KeypointRules().min_judge_length
+    assert zoom.below == 0.65
+    labels, heat, log2 = _maps(conf=0.52)  # between the default threshold and the card's
+    assert decide(labels, heat, log2).status == SCORED
+    assert decide(labels, heat, log2, rules=rules).status == EYE_HIDDEN

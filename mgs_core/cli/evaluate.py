@@ -36,6 +36,11 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-zoom", action="store_true",
                    help="pipeline: no coarse-to-fine second look at zoomed tiles of unsure crops")
+    p.add_argument("--min-confidence", type=float, metavar="T",
+                   help="pipeline: heatmap threshold of the eye decision (default: the U-Net card's decision, else 0.5)")
+    p.add_argument("--zoom-below", type=float, metavar="T",
+                   help="pipeline: scored eyes under this confidence get the zoomed second look too (default: the "
+                        "U-Net card's decision, else 0.6)")
     p.add_argument("--patch", choices=["fixed", "scaled"], default="fixed",
                    help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
     p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")
@@ -83,17 +88,31 @@ def run(args: argparse.Namespace) -> int:
     if args.folds is None or args.nomouse is not None:
         from mgs_core.runners import load_runner
 
+        from dataclasses import replace
+
+        from mgs_core.localise import decision_card
+
+        for name in ("min_confidence", "zoom_below"):
+            value = getattr(args, name)
+            if value is not None and not 0.0 < value < 1.0:
+                raise InputError(f"--{name.replace('_', '-')} must lie between 0 and 1, got {value:g}")
         zoom = {"zoom": None} if args.no_zoom else {}
         check = None if args.check == "none" else args.check
         runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads, check=check,
                              **zoom)
+        if args.min_confidence is not None:
+            runner.keypoint_rules = replace(runner.keypoint_rules, min_confidence=args.min_confidence)
+        if args.zoom_below is not None and runner.zoom is not None:
+            runner.zoom = replace(runner.zoom, below=args.zoom_below)
         out["seg_model"] = card_id(runner.info().seg_model)
         out["score_model"] = card_id(runner.info().score_model)
+        out["decision"] = decision_card(runner.keypoint_rules, runner.zoom)
     if args.data is not None and args.folds is None:
         card = runner.info().score_model
         report = evaluate_pipeline(runner, items, baseline_mean=card.get("train_score_mean"), progress=_progress,
                                    match_radius=args.match_radius)
-        report.meta.update({"seg_model": out["seg_model"], "score_model": out["score_model"]})
+        report.meta.update({"seg_model": out["seg_model"], "score_model": out["score_model"],
+                            "decision": out["decision"]})
     if report is not None:
         report.meta["data"] = str(args.data)
         out = report.to_dict()

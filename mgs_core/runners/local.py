@@ -195,7 +195,9 @@ class LocalRunner(Runner):
         """Load the checkpoints (default: the shipped ``mgs_core/weights/seg.pt`` and ``score.pt``).
 
         ``check``: the eye check: ``"default"`` = the shipped ``check.pt`` (when present and the U-Net is a keypoint
-        one), a checkpoint path, or None for none."""
+        one), a checkpoint path, or None for none. The decision thresholds come from the U-Net's card (``decision``,
+        written by ``mgs train release`` from the evaluation that chose them) unless ``keypoint_rules``/``zoom`` are
+        given."""
         from mgs_core.models import default_check_path, default_weight_paths, load_checkpoint
 
         dseg, dscore = default_weight_paths()
@@ -204,6 +206,8 @@ class LocalRunner(Runner):
         if check == "default":
             check = default_check_path() if default_check_path().is_file() and seg_model.keypoint else None
         check_model, check_card = load_checkpoint(check, kind="eyecheck") if check else (None, None)
+        kw.setdefault("keypoint_rules", KeypointRules.from_card(seg_card))  # the thresholds chosen with this U-Net
+        kw.setdefault("zoom", ZoomRules.from_card(seg_card))
         return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
                    score_card=score_card, check_model=check_model, check_card=check_card, **kw)
 

@@ -66,6 +66,8 @@ def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, d
         card["held_out_metrics"] = _pick(metrics, keys)
         if name == "seg.pt":
             card["held_out_metrics"].update(localisation_summary(metrics))
+            if metrics.get("decision"):  # the thresholds the evaluation ran with: the runner reads them back
+                card["decision"] = metrics["decision"]
         if name == "score.pt":
             card["held_out_metrics"]["note"] = "full pipeline: eye found by the shipped U-Net, patch at the found eye"
             if cvs:

@@ -5,6 +5,7 @@ import pytest
 from mgs_core.cli import main
 from mgs_core.io.dataset import LabelledSample, save_dataset
 from mgs_core.models import load_checkpoint
+from mgs_core.runners.local import LocalRunner
 
 from .train_fixtures import make_items
 
@@ -32,8 +33,10 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     assert card["training"]["recipe"] == "paper"
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--score", str(score), "--json",
-                 str(out), "--backend", "torch", "--predictions", str(tmp_path / "pred.csv")]) == 0
+                 str(out), "--backend", "torch", "--predictions", str(tmp_path / "pred.csv"),
+                 "--min-confidence", "0.55", "--zoom-below", "0.65"]) == 0
     d = json.loads(out.read_text())
+    assert d["decision"]["min_confidence"] == 0.55 and d["decision"]["zoom_below"] == 0.65
     assert d["mode"] == "pipeline" and d["n"] == 16 and "iou_eye" in d and "baseline" in d
     assert d["baseline"]["prediction"] == pytest.approx(card["train_score_mean"])
     assert (tmp_path / "pred.csv").read_text().startswith("row,")
@@ -43,6 +46,13 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     _, rcard = load_checkpoint(dest / "score.pt", kind="orbital")
     assert "never on real mice" in rcard["trained_on"] and "mae" in rcard["held_out_metrics"]
     assert (dest / "seg.card.md").is_file()
+    # the U-Net ships with the thresholds it was evaluated with, and the runner uses them
+    _, scard = load_checkpoint(dest / "seg.pt", kind="unet")
+    assert scard["decision"]["min_confidence"] == 0.55
+    runner = LocalRunner.from_checkpoints(dest / "seg.pt", dest / "score.pt", backend="torch", check=None)
+    assert runner.keypoint_rules.min_confidence == 0.55 and runner.zoom.below == 0.65
+    assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--min-confidence", "1.5"]) == 2
+    assert "--min-confidence" in capsys.readouterr().err
 
 
 @pytest.mark.slow
