@@ -39,11 +39,13 @@ combine() {
   mkdir -p "$out"
   for d in "$@"; do [ -e "$out/$d" ] || ln -s "../$d" "$out/$d"; done
   "$PY" - "$out" "$@" <<'PYEOF'
-import sys, pandas as pd
+import os, sys, pandas as pd
 out, dirs = sys.argv[1], sys.argv[2:]
 parts = []
 for d in dirs:
     df = pd.read_csv(f"{out}/{d}/labels.csv", dtype=str, keep_default_na=False)
+    if d in os.environ.get("DROP_TURNED", "").split():  # rendered with renderer v2's turned-away look
+        df = df[df["hidden"] != "turned"]
     df["image"] = f"{d}/" + df["image"]
     df["mask"] = f"{d}/" + df["mask"]
     parts.append(df)
@@ -57,6 +59,7 @@ NOTE_SCORE3="synthetic renderer data only (mgs synth dataset --seed 600001, 6000
 NOTE_SEG4="synthetic renderer data only (mgs synth dataset --seed 600001, 600005 and 600007, renderer v2), never real mice"
 NOTE_SEG5="synthetic renderer data only (mgs synth dataset --seed 600001, 600005, 600007, and --seed 600011 --hard, renderer v2), never real mice"
 NOTE_SCORE4="synthetic renderer data only (mgs synth dataset --seed 600001, 600003, 600005 and 600007, renderer v2), never real mice"
+NOTE_SEG6="synthetic renderer data only (mgs synth dataset --seed 600001, 600005, 600007, --seed 600011 --hard with renderer v2; --seed 600021 --hard, 600023 and 600025 --hard with renderer v3), never real mice"
 NOTE_SCORE="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600003, renderer v2), never real mice"
 mkdir -p "$WORK"
 
@@ -70,6 +73,12 @@ if stage data; then
   [ -f "$DATA/valhard/labels.csv" ] || mgs synth dataset --out "$DATA/valhard" --n 800 --seed 600013 --hard --workers 2
   [ -f "$DATA/hard5/labels.csv" ]  || mgs synth dataset --out "$DATA/hard5" --n 4000 --seed 600011 --hard \
       --kinds rack,box,closeup,headfixed --workers 2
+  # v0.5 (renderer v3: a turned-away head seen from behind): U-Net stages f and g
+  [ -f "$DATA/hard6/labels.csv" ]  || mgs synth dataset --out "$DATA/hard6" --n 4000 --seed 600021 --hard \
+      --kinds rack,box,closeup,headfixed --workers 2
+  [ -f "$DATA/norm6/labels.csv" ]  || mgs synth dataset --out "$DATA/norm6" --n 3000 --seed 600023 --workers 2
+  [ -f "$DATA/hard7/labels.csv" ]  || mgs synth dataset --out "$DATA/hard7" --n 3000 --seed 600025 --hard \
+      --kinds rack,box,closeup,headfixed --workers 2
   [ -f "$DATA/test/labels.csv" ]   || mgs synth dataset --out "$DATA/test" --n 800 --seed 909091 --workers 2
   [ -f "$DATA/test_final/labels.csv" ] || mgs synth dataset --out "$DATA/test_final" --n 800 --seed 909092 --workers 2
   # training sets made of several folders, through one labels.csv each: the regressor's (train_all), U-Net stage c's
@@ -80,6 +89,9 @@ if stage data; then
   combine "$DATA/seg_train4" train train3 train4
   combine "$DATA/train_all4" train train2 train3 train4
   combine "$DATA/seg_hard5" train4 hard5
+  # v0.5: seed 600007's turned-away heads were rendered in renderer v2's look (a profile without an eye): left out
+  DROP_TURNED=train4 combine "$DATA/seg_f" train4 hard6 norm6
+  DROP_TURNED=train4 combine "$DATA/seg_g" train4 hard6 norm6 hard7
 fi
 
 # 1. U-Net with the eye keypoint head: widths 8,16,32,64 at 96 px (speed/accuracy: docs/model_card.md).
@@ -107,6 +119,15 @@ if stage seg; then
   mgs train seg --init "$WORK/seg_d.pt" --data "$DATA/seg_hard5" --val "$DATA/val" --out "$WORK/seg_de.pt" \
       --epochs 3 --batch 16 --lr 3e-4 --vis-weight 1 --hidden-weight 1 --seed 16 --threads "$THREADS" --resume \
       --note "$NOTE_SEG5"
+  # stage f (v0.5): 3 epochs from e at 3e-4 on renderer v3 (turned-away heads seen from behind): seed 600007 without
+  # its v2-look turned heads, 4000 hard cases (600021 --hard) and 3000 usual crops (600023)
+  mgs train seg --init "$WORK/seg_de.pt" --data "$DATA/seg_f" --val "$DATA/val" --out "$WORK/seg_f.pt" \
+      --epochs 3 --batch 16 --lr 3e-4 --vis-weight 1 --hidden-weight 1 --seed 17 --threads "$THREADS" --resume \
+      --note "$NOTE_SEG6"
+  # stage g (v0.5): 3 epochs from f at 3e-4, adds 3000 more hard cases (600025 --hard), hidden eyes drawn 2x as often
+  mgs train seg --init "$WORK/seg_f.pt" --data "$DATA/seg_g" --val "$DATA/val" --out "$WORK/seg_g.pt" \
+      --epochs 3 --batch 16 --lr 3e-4 --vis-weight 1 --hidden-weight 2 --seed 18 --threads "$THREADS" --resume \
+      --note "$NOTE_SEG6"
 fi
 
 # 2. the patch window k (in eye lengths) by 5-fold cross-validation of the shipped recipe on 1500 rows

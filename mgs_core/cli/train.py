@@ -74,6 +74,8 @@ def register(subparsers) -> None:
     r.add_argument("--flip", action="store_true",
                    help="also mirror half the training patches; the model then averages a patch and its mirror at "
                         "inference (not in the paper)")
+    r.add_argument("--loss", choices=["mse", "l1"], default=None,
+                   help="training loss (default mse, the paper's; l1 fits the median score, which minimises MAE)")
     r.add_argument("--width", type=int, default=None,
                    help="channel/unit multiplier of the Table 1 layers (default 1 = the paper's network; not with "
                         "--init, which keeps the parent's)")
@@ -191,7 +193,7 @@ def run_score(args: argparse.Namespace) -> int:
     if not 0.5 <= k <= 8:
         raise InputError(f"--patch-k must lie in [0.5, 8], got {k:g}")
     cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
-                        threads=args.threads, patch=patch, patch_k=k, width=args.width)
+                        threads=args.threads, patch=patch, patch_k=k, width=args.width, loss=args.loss)
     if args.width is not None and (args.width < 1 or args.init):
         raise InputError("--width must be a positive integer, and cannot change an --init model's width")
     if args.flip:

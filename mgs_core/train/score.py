@@ -44,6 +44,7 @@ class ScoreConfig:
     patch: str = "fixed"  # "fixed" (the paper) or "scaled"
     patch_k: float = 2.5
     width: int = 1  # OrbitalNet width multiplier (1 = Table 1)
+    loss: str = "mse"  # "mse" (the paper) or "l1" (fits the conditional median, which minimises MAE)
     aug: PatchAug = field(default_factory=PatchAug)
 
 
@@ -114,6 +115,8 @@ def train_score(source: PatchSource, out: str | Path | None = None, config: Scor
 
     if len(source) < 2:
         raise ValueError("training the regressor needs at least 2 visible-eye items")
+    if config.loss not in ("mse", "l1"):
+        raise ValueError(f"loss must be 'mse' or 'l1', got {config.loss!r}")
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -155,7 +158,7 @@ def train_score(source: PatchSource, out: str | Path | None = None, config: Scor
                                 for i in idx])
             x = torch.from_numpy(patches).permute(0, 3, 1, 2).float() / 255.0
             y = torch.from_numpy(source.scores[idx])
-            loss = F.mse_loss(model(x), y)
+            loss = F.l1_loss(model(x), y) if config.loss == "l1" else F.mse_loss(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -35,6 +35,17 @@ def test_score_training_lowers_loss_and_saves_card(tmp_path):
     assert np.allclose(predict_patches(loaded, p), predict_patches(model, p), atol=1e-5)
 
 
+def test_l1_score_training_lowers_its_loss_and_records_it(tmp_path):
+    src = patch_source(make_items(40, seed=1))
+    cfg = ScoreConfig(epochs=6, batch=16, lr=0.01, seed=5, loss="l1")
+    _, res = train_score(src, tmp_path / "l1.pt", cfg)
+    assert res.history[-1].loss < res.history[0].loss
+    assert load_checkpoint(tmp_path / "l1.pt", kind="orbital")[1]["training"]["config"]["loss"] == "l1"
+    assert recipe_config("paper").loss == "mse"  # the paper's loss stays the default
+    with pytest.raises(ValueError, match="loss"):
+        train_score(src, None, ScoreConfig(epochs=1, loss="huber"))
+
+
 def test_score_training_is_reproducible():
     src = patch_source(make_items(12, seed=2))
     cfg = ScoreConfig(epochs=1, batch=4, seed=9)
