@@ -17,7 +17,7 @@ Per crop (maps at the U-Net's resolution S; see :mod:`mgs_core.eye_heatmap`):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -41,8 +41,7 @@ class KeypointRules:
         """The rules a U-Net's card carries under ``decision`` (chosen with that model on validation data; see
         :func:`decision_card`), the defaults for any it does not name."""
         d = (card or {}).get("decision") or {}
-        return cls(**{k: float(d[k]) for k in ("min_confidence", "min_animal_frac", "min_animal_near",
-                                               "min_judge_length") if d.get(k) is not None})
+        return cls(**{f.name: float(d[f.name]) for f in fields(cls) if d.get(f.name) is not None})
 
 
 @dataclass(frozen=True)
@@ -168,8 +167,4 @@ def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, cro
 
 def decision_card(rules: KeypointRules, zoom: ZoomRules | None) -> dict:
     """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods."""
-    out = {"min_confidence": rules.min_confidence, "min_animal_frac": rules.min_animal_frac,
-           "min_animal_near": rules.min_animal_near, "min_judge_length": rules.min_judge_length}
-    if zoom is not None:
-        out["zoom_below"] = zoom.below
-    return out
+    return asdict(rules) | ({} if zoom is None else {"zoom_below": zoom.below})

@@ -57,6 +57,24 @@ pd.concat(parts).to_csv(f"{out}/labels.csv", index=False)
 PYEOF
 }
 stage() { [[ " $STAGES " == *" $1 "* ]]; }
+# finetune_seg PARENT DATA OUT EPOCHS LR HIDDEN_WEIGHT SEED NOTE: one U-Net stage from PARENT, visibility loss on,
+# crops without a visible eye drawn HIDDEN_WEIGHT times as often, resumable
+finetune_seg() {
+  mgs train seg --init "$1" --data "$2" --out "$3" --epochs "$4" --lr "$5" --hidden-weight "$6" --seed "$7" \
+      --note "$8" --val "$DATA/val" --batch 16 --vis-weight 1 --threads "$THREADS" --resume
+}
+# score_soup PARENT PREFIX SOUP EPOCHS LR "SEEDS" [ARGS...]: one regressor run from PARENT per seed on all 23000
+# crops (WORK/PREFIX<seed>.pt, mirrored patches, ARGS added), then WORK/SOUP.pt = their weight average
+score_soup() {
+  local parent=$1 prefix=$2 soup=$3 epochs=$4 lr=$5 seeds=$6 runs=() S
+  shift 6
+  for S in $seeds; do
+    mgs train score --data "$DATA/train_all4" --out "$WORK/$prefix$S.pt" --recipe improved --epochs "$epochs" \
+        --lr "$lr" --init "$parent" --flip --lengths-from none --seed "$S" --threads "$THREADS" --note "$NOTE_SCORE4" "$@"
+    runs+=("$WORK/$prefix$S.pt")
+  done
+  mgs train soup "${runs[@]}" --out "$WORK/$soup.pt" --note "$NOTE_SCORE4"
+}
 NOTE="synthetic renderer data only (mgs synth dataset --seed 600001, renderer v2), never real mice"
 NOTE_CHECK="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600005, renderer v2), never real mice"
 NOTE_SCORE3="synthetic renderer data only (mgs synth dataset --seed 600001, 600003 and 600005, renderer v2), never real mice"
@@ -105,33 +123,22 @@ if stage seg; then
   mgs train seg --data "$DATA/train" --val "$DATA/val" --out "$WORK/seg_a.pt" --epochs "$SEG_EPOCHS" --batch 16 \
       --limit "$SEG_LIMIT" --widths 8,16,32,64 --input-size 96 --vis-weight 0 --seed 11 --threads "$THREADS" \
       --resume --note "$NOTE"
-  mgs train seg --init "$WORK/seg_a.pt" --data "$DATA/train" --val "$DATA/val" --out "$WORK/seg.pt" --epochs 8 \
-      --batch 16 --lr 1e-3 --vis-weight 1 --hidden-weight 3 --seed 12 --threads "$THREADS" --resume --note "$NOTE"
+  finetune_seg "$WORK/seg_a.pt" "$DATA/train" "$WORK/seg.pt" 8 1e-3 3 12 "$NOTE"
   # stage c (v0.3): 6 epochs from b at 5e-4 on 7000 crops incl. 3000 in the final renderer look (seed 600005)
-  mgs train seg --init "$WORK/seg.pt" --data "$DATA/seg_train3" --val "$DATA/val" --out "$WORK/seg_v3.pt" \
-      --epochs 6 --batch 16 --lr 5e-4 --vis-weight 1 --hidden-weight 3 --seed 13 --threads "$THREADS" --resume \
-      --note "$NOTE_CHECK"
+  finetune_seg "$WORK/seg.pt" "$DATA/seg_train3" "$WORK/seg_v3.pt" 6 5e-4 3 13 "$NOTE_CHECK"
   # stage d (v0.4): 6 more epochs from c at 5e-4 on 17000 crops (adds seed 600007, 10000 in the final look); on the
   # validation sets (600002 + 600004 + 600013 --hard) false eyes on hidden heads 14.4 -> 8.5 % (hard set) at more
   # eyes found (docs/model_card.md)
-  mgs train seg --init "$WORK/seg_v3.pt" --data "$DATA/seg_train4" --val "$DATA/val" --out "$WORK/seg_d.pt" \
-      --epochs 6 --batch 16 --lr 5e-4 --vis-weight 1 --hidden-weight 3 --seed 14 --threads "$THREADS" --resume \
-      --note "$NOTE_SEG4"
+  finetune_seg "$WORK/seg_v3.pt" "$DATA/seg_train4" "$WORK/seg_d.pt" 6 5e-4 3 14 "$NOTE_SEG4"
   # stage e (v0.4, shipped): 3 epochs from d at 3e-4 on seed 600007 + 4000 hard-case crops (seed 600011 --hard: 40 %
   # hidden, 30 % shut eyes); on the pooled validation sets eyes found 96.9 -> 97.6 %, shut eyes 93.5 -> 95.0 %, false
   # eyes on hidden heads 8.4 -> 10.8 % (d at threshold 0.45 finds as many with 12.4 % false)
-  mgs train seg --init "$WORK/seg_d.pt" --data "$DATA/seg_hard5" --val "$DATA/val" --out "$WORK/seg_de.pt" \
-      --epochs 3 --batch 16 --lr 3e-4 --vis-weight 1 --hidden-weight 1 --seed 16 --threads "$THREADS" --resume \
-      --note "$NOTE_SEG5"
+  finetune_seg "$WORK/seg_d.pt" "$DATA/seg_hard5" "$WORK/seg_de.pt" 3 3e-4 1 16 "$NOTE_SEG5"
   # stage f (v0.5): 3 epochs from e at 3e-4 on renderer v3 (turned-away heads seen from behind): seed 600007 without
   # its v2-look turned heads, 4000 hard cases (600021 --hard) and 3000 usual crops (600023)
-  mgs train seg --init "$WORK/seg_de.pt" --data "$DATA/seg_f" --val "$DATA/val" --out "$WORK/seg_f.pt" \
-      --epochs 3 --batch 16 --lr 3e-4 --vis-weight 1 --hidden-weight 1 --seed 17 --threads "$THREADS" --resume \
-      --note "$NOTE_SEG6"
+  finetune_seg "$WORK/seg_de.pt" "$DATA/seg_f" "$WORK/seg_f.pt" 3 3e-4 1 17 "$NOTE_SEG6"
   # stage g (v0.5): 3 epochs from f at 3e-4, adds 3000 more hard cases (600025 --hard), hidden eyes drawn 2x as often
-  mgs train seg --init "$WORK/seg_f.pt" --data "$DATA/seg_g" --val "$DATA/val" --out "$WORK/seg_g.pt" \
-      --epochs 3 --batch 16 --lr 3e-4 --vis-weight 1 --hidden-weight 2 --seed 18 --threads "$THREADS" --resume \
-      --note "$NOTE_SEG6"
+  finetune_seg "$WORK/seg_f.pt" "$DATA/seg_g" "$WORK/seg_g.pt" 3 3e-4 2 18 "$NOTE_SEG6"
 fi
 
 # 2. the patch window k (in eye lengths) by 5-fold cross-validation of the shipped recipe on 1500 rows
@@ -170,22 +177,11 @@ if stage score; then
   # stage 3 (v0.4): three 30-epoch runs from stage 2 on all 23000 crops (adds seed 600007) with different seeds, and
   # their uniform weight average (a model soup: one Table 1 network; validation MAE at the true eye 0.525 / 0.658 ->
   # 0.521 / 0.638 on seeds 600002 / 600004)
-  for S in 41 42 43; do
-    mgs train score --data "$DATA/train_all4" --out "$WORK/score_s$S.pt" --recipe improved --epochs 30 --lr 1e-3 \
-        --init "$WORK/score_flip.pt" --flip --lengths-from none --seed "$S" --threads "$THREADS" --note "$NOTE_SCORE4"
-  done
-  mgs train soup "$WORK/score_s41.pt" "$WORK/score_s42.pt" "$WORK/score_s43.pt" --out "$WORK/score_soup.pt" \
-      --note "$NOTE_SCORE4"
+  score_soup "$WORK/score_flip.pt" score_s score_soup 30 1e-3 "41 42 43"
   # stage 4 (v0.5): three 15-epoch runs from the soup at lr 5e-4 with the L1 loss (the median score, which
   # minimises MAE) and their soup; validation MAE 0.537 / 0.644 / 0.649 -> 0.514 / 0.636 / 0.588 on seeds 600002 /
   # 600004 / 600013 --hard (15 more epochs with MSE: 0.541 / 0.646 / 0.670)
-  for S in 61 62 63; do
-    mgs train score --data "$DATA/train_all4" --out "$WORK/score_l1_$S.pt" --recipe improved --epochs 15 --lr 5e-4 \
-        --init "$WORK/score_soup.pt" --flip --loss l1 --lengths-from none --seed "$S" --threads "$THREADS" \
-        --note "$NOTE_SCORE4"
-  done
-  mgs train soup "$WORK/score_l1_61.pt" "$WORK/score_l1_62.pt" "$WORK/score_l1_63.pt" --out "$WORK/score_l1soup.pt" \
-      --note "$NOTE_SCORE4"
+  score_soup "$WORK/score_soup.pt" score_l1_ score_l1soup 15 5e-4 "61 62 63" --loss l1
   mgs train score --data "$DATA/train" --out "$WORK/score_fixed.pt" --recipe improved --epochs "$SCORE_EPOCHS" \
       --patch fixed --seed 21 --threads "$THREADS" --note "$NOTE"
 fi

@@ -86,11 +86,10 @@ def run(args: argparse.Namespace) -> int:
         report.meta.update(recipe=cfg.recipe, patch={"mode": args.patch, "k": args.patch_k if args.patch == "scaled"
                                                     else None})
     if args.folds is None or args.nomouse is not None:
-        from mgs_core.runners import load_runner
-
         from dataclasses import replace
 
         from mgs_core.localise import decision_card
+        from mgs_core.runners import load_runner
 
         for name in ("min_confidence", "zoom_below"):
             value = getattr(args, name)

@@ -192,10 +192,10 @@ def run_score(args: argparse.Namespace) -> int:
     k = 2.5 if k is None else k
     if not 0.5 <= k <= 8:
         raise InputError(f"--patch-k must lie in [0.5, 8], got {k:g}")
-    cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
-                        threads=args.threads, patch=patch, patch_k=k, width=args.width, loss=args.loss)
     if args.width is not None and (args.width < 1 or args.init):
         raise InputError("--width must be a positive integer, and cannot change an --init model's width")
+    cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
+                        threads=args.threads, patch=patch, patch_k=k, width=args.width, loss=args.loss)
     if args.flip:
         from dataclasses import replace
 

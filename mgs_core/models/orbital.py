@@ -34,11 +34,11 @@ class OrbitalNet(nn.Module):
             self.model_args.update(patch=patch, patch_k=float(patch_k))
         if flip_tta:
             self.model_args["flip_tta"] = True
-        if int(width) < 1:
-            raise ValueError(f"width must be a positive integer, got {width!r}")
-        if int(width) != 1:
-            self.model_args["width"] = int(width)
         self.width = w = int(width)
+        if w < 1:
+            raise ValueError(f"width must be a positive integer, got {width!r}")
+        if w != 1:
+            self.model_args["width"] = w
         self.patch = patch
         self.patch_k = float(patch_k)
         self.flip_tta = bool(flip_tta)
