@@ -3,7 +3,10 @@
 Each item is one of five scene kinds (:data:`KINDS`): ``rack`` (a small mouse in a wide box, the whole box as ROI,
 eyes ~6-12 px in the 256-px crop), ``box`` (one box, eyes ~11-19 px), ``closeup`` (a face close-up in colour or
 greyscale, eyes ~20-120 px), ``headfixed`` (an infrared greyscale close-up of a head-fixed mouse with apparatus,
-eyes ~28-120 px) and ``nomouse`` (no animal at all, :mod:`mgs_core.synth.nomouse`). Box kinds render the scene and
+eyes ~28-120 px) and ``nomouse`` (no animal at all, :mod:`mgs_core.synth.nomouse`). A sixth kind, ``far``, is drawn
+only when asked for (``kinds``; the default mix is unchanged, so every seed renders as before): the head-fixed infrared
+or face close-up scene filmed from further away, i.e. those looks with eyes of ~6-28 px (the whole-frame ROI of a wide
+camera view), so that a small eye is not always a whole mouse in a box. Box kinds and ``far`` render the scene and
 crop the ROI with the project's own ``geometry.crop_roi`` (label map with the same transform, nearest neighbour);
 close-ups are drawn directly at crop resolution (the ROI is the whole canvas), so fur, lids and whiskers keep their
 detail. Item ``i`` of seed ``s`` uses ``numpy.random.default_rng([s, i])``: items do not depend on ``n``, on the
@@ -32,10 +35,15 @@ from mgs_core.synth.render import place_in_box, random_pose
 from mgs_core.synth.scene import SceneStyle, apply_camera, draw_background, draw_box_back, draw_box_front, random_optics, random_style
 from mgs_core.types import Roi
 
-KINDS = ("rack", "box", "closeup", "headfixed", "nomouse")
+KINDS = ("rack", "box", "closeup", "headfixed", "far", "nomouse")
+DEFAULT_KINDS = ("rack", "box", "closeup", "headfixed", "nomouse")  # the mix when no kinds are given
 NOMOUSE_FRACTION = 0.07
-MOUSE_KIND_P = {"rack": 0.22, "box": 0.24, "closeup": 0.30, "headfixed": 0.24}
-EYE_RANGE = {"rack": (6.0, 12.5), "box": (11.0, 19.0), "closeup": (20.0, 120.0), "headfixed": (28.0, 120.0)}  # 256 px
+MOUSE_KIND_P = {"rack": 0.22, "box": 0.24, "closeup": 0.30, "headfixed": 0.24, "far": 0.24}
+EYE_RANGE = {"rack": (6.0, 12.5), "box": (11.0, 19.0), "closeup": (20.0, 120.0), "headfixed": (28.0, 120.0),
+             "far": (6.0, 28.0)}  # 256 px
+FAR_HEADFIXED = 0.7  # share of far scenes in the head-fixed infrared look (the rest: a face close-up's look)
+FAR_EYE = (28.0, 56.0)  # eye length in the far scene's own canvas, before it is downscaled to the crop
+FAR_MAX_ZOOM = 4.0  # the far canvas is at most 4 x the crop side
 HIDDEN_FRACTION = 0.075  # turned away or grooming; occluders add ~5% more hidden eyes
 OCCLUDER_P = {"rack": 0.0, "box": 0.0, "closeup": 0.08, "headfixed": 0.12}
 HIDDEN_KINDS = ("", "turned", "grooming", "occluded")
@@ -102,7 +110,7 @@ def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
 def _pick_kind(rng: np.random.Generator, kinds: tuple[str, ...] | None) -> str:
     u = rng.random()
     v = rng.random()
-    allowed = tuple(KINDS) if kinds is None else tuple(kinds)
+    allowed = DEFAULT_KINDS if kinds is None else tuple(kinds)
     if "nomouse" in allowed and (u < NOMOUSE_FRACTION or allowed == ("nomouse",)):
         return "nomouse"
     mk = [k for k in MOUSE_KIND_P if k in allowed]
@@ -152,7 +160,9 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
     s = s if score is None else float(score)
     lo, hi = EYE_RANGE[kind]
     target = _log_uniform(rng, lo, hi) * size / 256.0  # eye length wanted in the crop
-    style = _scene_style(rng, kind)
+    far = kind == "far"
+    look_kind = ("headfixed" if rng.random() < FAR_HEADFIXED else "closeup") if far else kind
+    style = _scene_style(rng, look_kind)
     look = random_look(rng, style.greyscale)
     pose = random_pose(rng, 100.0, "" if hidden == "occluded" else hidden)
     cache = cache or TextureCache()
@@ -178,17 +188,20 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
         pose = place_in_box(pose, look, box, rng)
         boxes = [box]
     else:
-        width = height = size
-        roi = Roi("head", 0, 0, size, size)
-        if kind == "headfixed":
+        # far: the same scene on a canvas zoom x the crop side, downscaled to the crop like a box ROI
+        zoom = min(float(rng.uniform(*FAR_EYE)) * size / 256.0, FAR_MAX_ZOOM * target) / target if far else 1.0
+        width = height = int(round(size * zoom))
+        roi = Roi("head", 0, 0, width, height)
+        if look_kind == "headfixed":
             pose = replace(pose, body_angle=float(rng.uniform(-8, 8)), head_angle=float(rng.uniform(-15, 15)))
-        length = target / (EYE_LENGTH * look.eye_scale * pose.head_scale)
+        length = target * zoom / (EYE_LENGTH * look.eye_scale * pose.head_scale)
         pose = replace(pose, length=float(length))
         ex, ey, _, _, _ = eye_axes(pose, look)
-        tx, ty = rng.uniform(0.28, 0.72) * size, rng.uniform(0.28, 0.68) * size
+        lo_xy, hi_xy = ((0.2, 0.8), (0.2, 0.75)) if far else ((0.28, 0.72), (0.28, 0.68))
+        tx, ty = rng.uniform(*lo_xy) * width, rng.uniform(*hi_xy) * height
         pose = replace(pose, x=pose.x + tx - ex, y=pose.y + ty - ey)
-        walls = rng.random() < 0.4 and kind == "closeup"
-        c = size
+        walls = rng.random() < 0.4 and look_kind == "closeup"
+        c = width
         boxes = [(int(c * rng.uniform(-1.2, -0.2)), int(c * rng.uniform(-0.8, -0.1)), int(c * 2.2), int(c * 1.6))] if walls else []
     img = np.empty((height, width, 3), np.float32)
     lab = np.zeros((height, width), np.uint8)
@@ -204,17 +217,17 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
     n_dis = draw_distractors(img, lab, rng, head, elen, n_dis)
     parts: list[str] = []
     eye_px = int((lab == 3).sum())
-    if kind == "headfixed":
+    if look_kind == "headfixed":
         for part, p in (("tube", 0.6), ("post", 0.85), ("spout", 0.5), ("wire", 0.5), ("wire", 0.25),
                         ("reflector", 0.4), ("hand", 0.08)):
             if rng.random() < p:
                 draw_part(img, lab, rng, head, part, style.greyscale)
                 parts.append(part)
-    elif kind == "closeup" and rng.random() < 0.25:
+    elif look_kind == "closeup" and rng.random() < 0.25:
         part = str(rng.choice(["spout", "wire", "reflector", "hand", "post"]))
         draw_part(img, lab, rng, head, part, style.greyscale)
         parts.append(part)
-    occlude = rng.random() < OCCLUDER_P[kind]
+    occlude = rng.random() < OCCLUDER_P[look_kind]
     if hidden == "occluded" or (hidden == "" and occlude and not want_visible):
         parts.append(draw_face_occluder(img, lab, rng, head, style.greyscale))
     cover = 0.0
@@ -224,7 +237,7 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
             hidden = "occluded"
             lab[lab == 3] = 1
     image_full = apply_camera(img, style, rng)
-    if kind in ("rack", "box"):
+    if kind in ("rack", "box", "far"):
         image = crop_roi(image_full, roi, size)
         mask = crop_labels(lab, roi, size)
     else:

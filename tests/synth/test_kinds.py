@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mgs_core.errors import MGSError
-from mgs_core.synth.dataset import KINDS, render_item
+from mgs_core.synth.dataset import DEFAULT_KINDS, KINDS, render_item
 from mgs_core.synth.nomouse import NOMOUSE_KINDS, render_nomouse
 
 N_ITEMS = 240
@@ -25,7 +25,7 @@ def test_eye_length_bins_all_populated(items):
 
 def test_kind_and_hidden_proportions(items):
     kinds = [it.kind for it in items]
-    assert set(kinds) == set(KINDS)
+    assert set(kinds) == set(DEFAULT_KINDS)
     assert 0.03 < kinds.count("nomouse") / N_ITEMS < 0.12
     hidden = [it.hidden for it in items if it.kind != "nomouse"]
     assert {"turned", "grooming", "occluded"} <= set(hidden)

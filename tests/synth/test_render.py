@@ -82,12 +82,23 @@ def test_turned_away_head_is_seen_from_behind_not_a_profile_without_an_eye():
 
 
 @pytest.mark.parametrize("kind,lo,hi", [("rack", 5.5, 13.0), ("box", 10.5, 19.5), ("closeup", 19.0, 121.0),
-                                        ("headfixed", 27.0, 121.0)])
+                                        ("headfixed", 27.0, 121.0), ("far", 5.5, 29.0)])
 def test_eye_length_in_crop_per_kind(kind, lo, hi):
     lengths = [render_item(31, i, hidden="", kind=kind).eye_length for i in range(12)]
     lengths = [v for v in lengths if v is not None]  # an eye covered by apparatus has no length
     assert len(lengths) >= 8
     assert lo < min(lengths) and max(lengths) < hi
+
+
+def test_far_kind_is_a_wide_view_and_leaves_the_default_mix_alone():
+    # far: the head-fixed / close-up looks with small eyes, drawn only when asked for; the default mix is the old one
+    items = [render_item(32, i, kind="far") for i in range(8)]
+    assert {it.kind for it in items} == {"far"} and not any(it.closeup for it in items)
+    assert any(it.greyscale for it in items)  # mostly the head-fixed infrared look
+    vis = [it for it in items if it.eye_visible]
+    assert vis and all((it.mask == 3).any() and (it.mask == 1).sum() > 20 * (it.mask == 3).sum() for it in vis)
+    assert {render_item(33, i).kind for i in range(60)} <= {"rack", "box", "closeup", "headfixed", "nomouse"}
+    assert {render_item(33, i, kinds=("far", "box")).kind for i in range(12)} == {"far", "box"}
 
 
 def test_eye_region_height_decreases_with_score():
