@@ -1,9 +1,15 @@
 """Run the shipped pipeline on the real infrared face frames in ../shared/real/dlc_reaching_face/ (not in the repo).
 
-Usage: .venv/bin/python scripts/check_real_faces.py [--out runs/real_check] [--seg PATH --score PATH]
+Usage: .venv/bin/python scripts/check_real_faces.py [--out runs/real_check] [--seg PATH --score PATH] [--scales ...]
 For each frame and each ROI (the whole frame, and a head ROI: the upper-left 560 x 420 px) it prints whether an eye was
 found, where (frame px), its confidence and score, and writes a contact sheet with the found eye marked, so a person
 can judge whether the eye was found where they see it. Nothing here trains on these frames.
+
+``--scales 0.5 0.35 0.25``: the same faces seen from further away. Each frame is shrunk by the factor and pasted in
+the top-left corner of a canvas of its own size (filled with the frame's median grey), the whole canvas is the ROI,
+and the eye counts as found within half an eye length of where the whole-frame run put it on the full-size frame
+(that run's eyes are the ones a person checks on the contact sheet). A summary line per scale gives eyes found,
+far-away "eyes" and the median score.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ def main() -> int:
     ap.add_argument("--out", default="runs/real_check")
     ap.add_argument("--seg")
     ap.add_argument("--score")
+    ap.add_argument("--scales", type=float, nargs="*", default=[], help="also shrink each frame by these factors")
     args = ap.parse_args()
     if not REAL.is_dir():
         print(f"{REAL} is absent; nothing to check", file=sys.stderr)
@@ -36,12 +43,14 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tiles = []
+    refs = {}
     for f in sorted(REAL.glob("*.png")):
         bgr = cv2.imread(str(f))
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         h, w = rgb.shape[:2]
         rois = [Roi("frame", 0, 0, w, h), Roi("head", 0, 0, min(w, 560), min(h, 420))]
         results = pipe.process(rgb, RoiSet(tuple(rois), w, h)).rois
+        refs[f] = results[0]
         vis = bgr.copy()
         for roi, r, colour in zip(rois, results, ((0, 255, 0), (0, 200, 255))):
             if r.eye_visible:
@@ -57,7 +66,40 @@ def main() -> int:
     sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows])
     cv2.imwrite(str(out / "real_faces.png"), sheet)
     print(f"contact sheet: {out / 'real_faces.png'} (green: whole-frame ROI, orange: head ROI)")
+    for s in args.scales:
+        check_scale(pipe, refs, s)
     return 0
+
+
+def check_scale(pipe, refs: dict, s: float) -> None:
+    """The faces shrunk by ``s`` into a canvas of their own size: eyes found near the full-size eye, far-away eyes."""
+    from mgs_core.types import Roi, RoiSet
+
+    found, far, scores, n = 0, 0, [], 0
+    for f, ref in refs.items():
+        if not ref.eye_visible or ref.eye_length is None:
+            continue
+        rgb = np.ascontiguousarray(cv2.imread(str(f))[..., ::-1])
+        h, w = rgb.shape[:2]
+        small = cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+        canvas = np.full_like(rgb, int(np.median(rgb)))
+        ox, oy = 0, 0  # top-left corner: the top and left edges stay where the camera cut the head
+        canvas[oy : oy + small.shape[0], ox : ox + small.shape[1]] = small
+        r = pipe.process(canvas, RoiSet((Roi("frame", 0, 0, w, h),), w, h)).rois[0]
+        n += 1
+        what = f"no eye ({r.status})"
+        if r.eye_x is not None:
+            d = float(np.hypot(r.eye_x - (ref.eye_x * s + ox), r.eye_y - (ref.eye_y * s + oy)))
+            ok = d <= 0.5 * ref.eye_length * s
+            found += ok
+            far += not ok
+            if ok and r.score is not None:
+                scores.append(r.score)
+            what = f"{'eye' if ok else 'FAR-AWAY eye'} ({r.status}) {d:.0f} px off, conf {r.confidence:.2f}" + (
+                f", score {r.score:.2f}" if r.score is not None else "")
+        print(f"scale {s}: {f.name}: eye {ref.eye_length * s:.0f} frame px: {what}")
+    med = f"{np.median(scores):.2f}" if scores else "n/a"
+    print(f"scale {s}: eye found in {found} of {n}, far-away eyes {far}, median score {med}")
 
 
 if __name__ == "__main__":
