@@ -8,6 +8,9 @@ equals :func:`mgs_core.eyes.cut_patch` at an integer eye centre).
 
 Segmentation augmentation (on crops already at the U-Net's input size): horizontal flip, small rotation, scale and
 translation (image bilinear, labels nearest), then colour/brightness/contrast/gamma, blur, noise and greyscale.
+``SegAug.edge_p``: that share of crops is instead magnified 1-1.6x and shifted by up to the magnification's margin, so
+the head is cut by the crop border and the eye can sit at (or leave through) an edge, as in a tight real ROI; the
+shift never uncovers the border, so nothing is replicated in.
 """
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ class SegAug:
     scale: tuple[float, float] = (0.75, 1.3)
     max_translate: float = 0.06  # fraction of the image side
     photometric: bool = True
+    edge_p: float = 0.0  # share of crops magnified and shifted toward a border instead (module docstring)
+    edge_scale: tuple[float, float] = (1.0, 1.6)
 
 
 def eye_patch(crop: np.ndarray, x: float, y: float, angle: float = 0.0, shift: tuple[float, float] = (0.0, 0.0),
@@ -105,8 +110,15 @@ def augment_seg_matrix(img: np.ndarray, labels: np.ndarray, rng: np.random.Gener
     h, w = labels.shape
     angle = rng.uniform(-aug.max_rotation, aug.max_rotation)
     scale = rng.uniform(*aug.scale)
+    edge = aug.edge_p > 0 and rng.random() < aug.edge_p
+    if edge:  # magnified; the shift stays within the margin the magnification leaves (no border uncovered)
+        angle = 0.0
+        scale = rng.uniform(*aug.edge_scale)
     m = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), angle, scale)
-    m[:, 2] += rng.uniform(-aug.max_translate, aug.max_translate, size=2) * np.array([w, h])
+    if edge:
+        m[:, 2] += rng.uniform(-1.0, 1.0, size=2) * (scale - 1.0) / 2.0 * np.array([w - 1.0, h - 1.0])
+    else:
+        m[:, 2] += rng.uniform(-aug.max_translate, aug.max_translate, size=2) * np.array([w, h])
     if aug.flip and rng.random() < 0.5:
         m = np.array([[-1.0, 0.0, w - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([m, [0.0, 0.0, 1.0]])
     # replicated borders: a reflected border could mirror the eye into a second, unlabelled one

@@ -66,3 +66,29 @@ def test_photometric_keeps_shape_and_type():
     img = rng.integers(0, 255, (50, 50, 3), dtype=np.uint8)
     out = photometric(img, rng)
     assert out.shape == img.shape and out.dtype == np.uint8
+
+
+def test_edge_augmentation_cuts_the_head_at_the_border_without_uncovering_it():
+    from mgs_core.train.augment import augment_seg_matrix, move_point
+
+    rng = np.random.default_rng(3)
+    img = np.full((96, 96, 3), 200, np.uint8)
+    img[0, :] = img[-1, :] = img[:, 0] = img[:, -1] = 0  # a dark frame: it shows if the border is ever uncovered
+    lab = np.zeros((96, 96), np.uint8)
+    lab[44:52, 60:70] = 3  # an eye right of centre
+    edge_dists = []
+    for _ in range(40):
+        out, olab, (m, scale) = augment_seg_matrix(img, lab, rng, SegAug(photometric=False, flip=False, edge_p=1.0))
+        assert 1.0 <= scale <= 1.6
+        inner = out[2:-2, 2:-2, 0]
+        assert inner.min() >= 100  # only the image's own pixels (the dark frame is pushed out, never repeated in)
+        x, y = move_point(m, 64.5, 47.5)
+        if (olab == 3).any() and 3 <= x <= 92 and 3 <= y <= 92:
+            ys, xs = np.nonzero(olab == 3)
+            assert abs(xs.mean() - x) < 1.5 and abs(ys.mean() - y) < 1.5  # the eye point follows the warp
+        edge_dists.append(min(x, 95 - x, y, 95 - y))
+    assert min(edge_dists) < 10  # some crops put the eye at the border
+    # the default (edge_p 0) draws the same random numbers as before the option existed
+    a = augment_seg_matrix(img, lab, np.random.default_rng(5), SegAug(photometric=False))
+    b = augment_seg_matrix(img, lab, np.random.default_rng(5), SegAug(photometric=False, edge_p=0.0))
+    assert np.array_equal(a[0], b[0])

@@ -73,6 +73,8 @@ def test_bad_input_is_one_line_error(tmp_path, capsys, tiny_dataset):
     assert "--cifar-dir" in capsys.readouterr().err
     assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(tmp_path / "s.pt"), "--width", "0"]) == 2
     assert "--width" in capsys.readouterr().err
+    assert main(["train", "seg", "--data", str(tiny_dataset), "--out", str(tmp_path / "g.pt"), "--edge-aug", "1.5"]) == 2
+    assert "--edge-aug" in capsys.readouterr().err
     (tmp_path / "notckpt.pt").write_bytes(b"garbage")
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(tmp_path / "notckpt.pt"),
                  "--score", str(tmp_path / "notckpt.pt")]) == 2
