@@ -2,7 +2,7 @@
 # Regenerate the shipped default weights (mgs_core/weights/seg.pt, score.pt + model cards) from scratch.
 #
 # Everything is synthetic: the data comes from our procedural renderer (mgs synth dataset, renderer v3: scene kinds
-# rack/box/closeup/headfixed/nomouse, eyes 6-120 px in the 256-px crop) with the fixed seeds below; no real mouse
+# rack/box/closeup/headfixed/nomouse and, when named, far; eyes 6-120 px in the 256-px crop) with the fixed seeds below; no real mouse
 # image is used. Seeds 1000-1999 (sample data) and the test seeds are never used for training.
 #   U-Net training crops      : seed 600001 (4000)
 #   regressor training crops  : seed 600001 + seed 600003 (6000 more)
@@ -18,8 +18,14 @@
 #         turned-away heads (drawn in renderer v2's look when the shipped weights were made), seed 600021 --hard
 #         (4000), 600023 (3000), 600025 --hard (3000); the regressor: three L1 runs from the v0.4 soup and their soup.
 #         A run from scratch renders every set with renderer v3; the shipped stages a-e saw renderer v2's turned heads.
+#   v0.6 (renderer kind `far`: the head-fixed IR and close-up looks seen from further away, eyes 6-28 px): U-Net
+#         stage i: stage g's crops + seed 600041 --kinds far (3000) + 600043 --kinds far --hard (2000); stage j: adds
+#         600047 --kinds far (4000) + 600049 --kinds far --hard (3000), with --edge-aug 0.15; the regressor:
+#         two L1 runs from the v0.5 soup on 46000 visible eyes (adds 600011 --hard, 600021-600025, 600031 (20000),
+#         600041, 600043) and their soup. Validation of the far kind: seed 600045 --kinds far (400); its test set:
+#         seed 909093 --kinds far (600, final evaluation only).
 #   U-Net seed 11, regressor seed 21, cross-validation seed 0
-# Usage: scripts/train_default_weights.sh [WORK_DIR]   (default runs/v2; about 2.5 h on 2 quiet CPU cores)
+# Usage: scripts/train_default_weights.sh [WORK_DIR]   (default runs/v2; about 4 h on 2 quiet CPU cores)
 # Environment: SEG_EPOCHS (24), SEG_LIMIT (4000), SCORE_EPOCHS (100), KS ("1 1.25 1.5 2 2.5"), THREADS (2),
 #              DEST (mgs_core/weights), STAGES ("data seg k cv score check eval release": a subset, e.g. "k cv")
 set -euo pipefail
@@ -57,23 +63,23 @@ pd.concat(parts).to_csv(f"{out}/labels.csv", index=False)
 PYEOF
 }
 stage() { [[ " $STAGES " == *" $1 "* ]]; }
-# finetune_seg PARENT DATA OUT EPOCHS LR HIDDEN_WEIGHT SEED NOTE: one U-Net stage from PARENT, visibility loss on,
-# crops without a visible eye drawn HIDDEN_WEIGHT times as often, resumable
+# finetune_seg PARENT DATA OUT EPOCHS LR HIDDEN_WEIGHT SEED NOTE [ARGS...]: one U-Net stage from PARENT, visibility
+# loss on, crops without a visible eye drawn HIDDEN_WEIGHT times as often, resumable, ARGS added
 finetune_seg() {
   mgs train seg --init "$1" --data "$2" --out "$3" --epochs "$4" --lr "$5" --hidden-weight "$6" --seed "$7" \
-      --note "$8" --val "$DATA/val" --batch 16 --vis-weight 1 --threads "$THREADS" --resume
+      --note "$8" --val "$DATA/val" --batch 16 --vis-weight 1 --threads "$THREADS" --resume "${@:9}"
 }
-# score_soup PARENT PREFIX SOUP EPOCHS LR "SEEDS" [ARGS...]: one regressor run from PARENT per seed on all 23000
-# crops (WORK/PREFIX<seed>.pt, mirrored patches, ARGS added), then WORK/SOUP.pt = their weight average
+# score_soup PARENT DATA PREFIX SOUP EPOCHS LR "SEEDS" NOTE [ARGS...]: one regressor run from PARENT per seed on
+# DATA (WORK/PREFIX<seed>.pt, mirrored patches, ARGS added), then WORK/SOUP.pt = their weight average
 score_soup() {
-  local parent=$1 prefix=$2 soup=$3 epochs=$4 lr=$5 seeds=$6 runs=() S
-  shift 6
+  local parent=$1 data=$2 prefix=$3 soup=$4 epochs=$5 lr=$6 seeds=$7 note=$8 runs=() S
+  shift 8
   for S in $seeds; do
-    mgs train score --data "$DATA/train_all4" --out "$WORK/$prefix$S.pt" --recipe improved --epochs "$epochs" \
-        --lr "$lr" --init "$parent" --flip --lengths-from none --seed "$S" --threads "$THREADS" --note "$NOTE_SCORE4" "$@"
+    mgs train score --data "$data" --out "$WORK/$prefix$S.pt" --recipe improved --epochs "$epochs" \
+        --lr "$lr" --init "$parent" --flip --lengths-from none --seed "$S" --threads "$THREADS" --note "$note" "$@"
     runs+=("$WORK/$prefix$S.pt")
   done
-  mgs train soup "${runs[@]}" --out "$WORK/$soup.pt" --note "$NOTE_SCORE4"
+  mgs train soup "${runs[@]}" --out "$WORK/$soup.pt" --note "$note"
 }
 NOTE="synthetic renderer data only (mgs synth dataset --seed 600001, renderer v2), never real mice"
 NOTE_CHECK="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600005, renderer v2), never real mice"
@@ -82,6 +88,9 @@ NOTE_SEG4="synthetic renderer data only (mgs synth dataset --seed 600001, 600005
 NOTE_SEG5="synthetic renderer data only (mgs synth dataset --seed 600001, 600005, 600007, and --seed 600011 --hard, renderer v2), never real mice"
 NOTE_SCORE4="synthetic renderer data only (mgs synth dataset --seed 600001, 600003, 600005 and 600007, renderer v2), never real mice"
 NOTE_SEG6="synthetic renderer data only (mgs synth dataset --seed 600001, 600005, 600007, --seed 600011 --hard with renderer v2; --seed 600021 --hard, 600023 and 600025 --hard with renderer v3), never real mice"
+NOTE_SEG7="synthetic renderer data only (as for stage g, plus --seed 600041 --kinds far and 600043 --kinds far --hard, renderer v3), never real mice"
+NOTE_SEG8="synthetic renderer data only (as for stage g, plus --seed 600041, 600043 --hard, 600047 and 600049 --hard, all --kinds far, renderer v3), never real mice"
+NOTE_SCORE5="synthetic renderer data only (mgs synth dataset --seed 600001, 600003, 600005, 600007, 600011 --hard with renderer v2; 600021 --hard, 600023, 600025 --hard, 600031, 600041 --kinds far, 600043 --kinds far --hard with renderer v3), never real mice"
 NOTE_SCORE="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600003, renderer v2), never real mice"
 mkdir -p "$WORK"
 
@@ -101,6 +110,17 @@ if stage data; then
   [ -f "$DATA/norm6/labels.csv" ]  || mgs synth dataset --out "$DATA/norm6" --n 3000 --seed 600023 --workers 2
   [ -f "$DATA/hard7/labels.csv" ]  || mgs synth dataset --out "$DATA/hard7" --n 3000 --seed 600025 --hard \
       --kinds rack,box,closeup,headfixed --workers 2
+  # v0.6: the far kind (U-Net stage h, regressor stage 5), more ordinary crops for the regressor, far validation/test
+  [ -f "$DATA/big8/labels.csv" ]   || mgs synth dataset --out "$DATA/big8" --n 20000 --seed 600031 --workers 2
+  [ -f "$DATA/far8/labels.csv" ]   || mgs synth dataset --out "$DATA/far8" --n 3000 --seed 600041 --kinds far --workers 2
+  [ -f "$DATA/farhard8/labels.csv" ] || mgs synth dataset --out "$DATA/farhard8" --n 2000 --seed 600043 --kinds far \
+      --hard --workers 2
+  [ -f "$DATA/far9/labels.csv" ]   || mgs synth dataset --out "$DATA/far9" --n 4000 --seed 600047 --kinds far --workers 2
+  [ -f "$DATA/farhard9/labels.csv" ] || mgs synth dataset --out "$DATA/farhard9" --n 3000 --seed 600049 --kinds far \
+      --hard --workers 2
+  [ -f "$DATA/farval/labels.csv" ] || mgs synth dataset --out "$DATA/farval" --n 400 --seed 600045 --kinds far --workers 2
+  [ -f "$DATA/fartest/labels.csv" ] || mgs synth dataset --out "$DATA/fartest" --n 600 --seed 909093 --kinds far \
+      --workers 2
   [ -f "$DATA/test/labels.csv" ]   || mgs synth dataset --out "$DATA/test" --n 800 --seed 909091 --workers 2
   [ -f "$DATA/test_final/labels.csv" ] || mgs synth dataset --out "$DATA/test_final" --n 800 --seed 909092 --workers 2
   # training sets made of several folders, through one labels.csv each: the regressor's (train_all), U-Net stage c's
@@ -114,6 +134,9 @@ if stage data; then
   # v0.5: seed 600007's turned-away heads were rendered in renderer v2's look (a profile without an eye): left out
   DROP_TURNED=train4 combine "$DATA/seg_f" train4 hard6 norm6
   DROP_TURNED=train4 combine "$DATA/seg_g" train4 hard6 norm6 hard7
+  combine "$DATA/seg_i" seg_g far8 farhard8
+  combine "$DATA/seg_j" seg_g far8 farhard8 far9 farhard9
+  combine "$DATA/score_all5" train_all4 hard5 hard6 norm6 hard7 big8 far8 farhard8
 fi
 
 # 1. U-Net with the eye keypoint head: widths 8,16,32,64 at 96 px (speed/accuracy: docs/model_card.md).
@@ -139,6 +162,11 @@ if stage seg; then
   finetune_seg "$WORK/seg_de.pt" "$DATA/seg_f" "$WORK/seg_f.pt" 3 3e-4 1 17 "$NOTE_SEG6"
   # stage g (v0.5): 3 epochs from f at 3e-4, adds 3000 more hard cases (600025 --hard), hidden eyes drawn 2x as often
   finetune_seg "$WORK/seg_f.pt" "$DATA/seg_g" "$WORK/seg_g.pt" 3 3e-4 2 18 "$NOTE_SEG6"
+  # stage i (v0.6): 3 epochs from g at 3e-4, adds 5000 far scenes (head-fixed IR and close-up looks, eyes 6-28 px)
+  finetune_seg "$WORK/seg_g.pt" "$DATA/seg_i" "$WORK/seg_i.pt" 3 3e-4 2 19 "$NOTE_SEG7"
+  # stage j (v0.6, shipped): 3 epochs from i at 3e-4, 7000 more far scenes, 15 % of crops magnified and shifted so
+  # the head is cut by the border (--edge-aug); far validation eyes found 83.1 -> 87.9 % (docs/model_card.md)
+  finetune_seg "$WORK/seg_i.pt" "$DATA/seg_j" "$WORK/seg_j.pt" 3 3e-4 2 20 "$NOTE_SEG8" --edge-aug 0.15
 fi
 
 # 2. the patch window k (in eye lengths) by 5-fold cross-validation of the shipped recipe on 1500 rows
@@ -177,11 +205,16 @@ if stage score; then
   # stage 3 (v0.4): three 30-epoch runs from stage 2 on all 23000 crops (adds seed 600007) with different seeds, and
   # their uniform weight average (a model soup: one Table 1 network; validation MAE at the true eye 0.525 / 0.658 ->
   # 0.521 / 0.638 on seeds 600002 / 600004)
-  score_soup "$WORK/score_flip.pt" score_s score_soup 30 1e-3 "41 42 43"
+  score_soup "$WORK/score_flip.pt" "$DATA/train_all4" score_s score_soup 30 1e-3 "41 42 43" "$NOTE_SCORE4"
   # stage 4 (v0.5): three 15-epoch runs from the soup at lr 5e-4 with the L1 loss (the median score, which
   # minimises MAE) and their soup; validation MAE 0.537 / 0.644 / 0.649 -> 0.514 / 0.636 / 0.588 on seeds 600002 /
   # 600004 / 600013 --hard (15 more epochs with MSE: 0.541 / 0.646 / 0.670)
-  score_soup "$WORK/score_soup.pt" score_l1_ score_l1soup 15 5e-4 "61 62 63" --loss l1
+  score_soup "$WORK/score_soup.pt" "$DATA/train_all4" score_l1_ score_l1soup 15 5e-4 "61 62 63" "$NOTE_SCORE4" --loss l1
+  # stage 5 (v0.6): two such runs from the v0.5 soup on 46000 visible eyes (adds the hard, far and 20000 more
+  # ordinary crops) and their soup; MAE at the true eye 0.523 / 0.630 / 0.535 / 0.484 -> 0.495 / 0.629 / 0.507 / 0.473
+  # on seeds 600002 / 600004 / 600013 --hard / 600045 --kinds far (with 18552 + 8544 eyes and no far scenes: 0.519 /
+  # 0.633 / 0.548)
+  score_soup "$WORK/score_l1soup.pt" "$DATA/score_all5" score_c score_far 15 5e-4 "71 72" "$NOTE_SCORE5" --loss l1
   mgs train score --data "$DATA/train" --out "$WORK/score_fixed.pt" --recipe improved --epochs "$SCORE_EPOCHS" \
       --patch fixed --seed 21 --threads "$THREADS" --note "$NOTE"
 fi
@@ -198,15 +231,17 @@ fi
 if stage eval; then
   # the shipped decision: heatmap threshold 0.55, zoomed second look below 0.65 (chosen on the validation seeds)
   DECISION="--min-confidence 0.55 --zoom-below 0.65"
-  mgs evaluate --data "$DATA/test" --seg "$WORK/seg_g.pt" --score "$WORK/score_l1soup.pt" --check none $DECISION \
+  mgs evaluate --data "$DATA/test" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none $DECISION \
       --json "$WORK/eval_test.json" --predictions "$WORK/eval_test_predictions.csv"
-  mgs evaluate --data "$DATA/test_final" --seg "$WORK/seg_g.pt" --score "$WORK/score_l1soup.pt" --check none \
+  mgs evaluate --data "$DATA/test_final" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none \
       $DECISION --json "$WORK/eval_test_final.json"
+  mgs evaluate --data "$DATA/fartest" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none \
+      $DECISION --json "$WORK/eval_fartest.json"
   mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score_flip.pt" --check "$WORK/check.pt" \
       --json "$WORK/eval_test_check.json"
   mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score_fixed.pt" --check none \
       --json "$WORK/eval_test_fixed.json"
-  mgs evaluate --nomouse 600 --seg "$WORK/seg_g.pt" --score "$WORK/score_l1soup.pt" --check none $DECISION \
+  mgs evaluate --nomouse 600 --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none $DECISION \
       --json "$WORK/eval_nomouse.json"
 fi
 
@@ -214,7 +249,7 @@ fi
 if stage release; then
   # the eye check is not shipped: on the validation crops it cost more found eyes (most of them shut) than it
   # removed false ones (docs/model_card.md, "Eye check"); it stays available as `mgs evaluate --check runs/v2/check.pt`
-  mgs train release --seg "$WORK/seg_g.pt" --score "$WORK/score_l1soup.pt" --eval "$WORK/eval_test.json" \
+  mgs train release --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --eval "$WORK/eval_test.json" \
       --cv "$WORK/cv_paper_fixed.json" --cv "$WORK/cv_paper_scaled.json" \
       $(for K in $KS; do echo --cv "$WORK/cv_k$K.json"; done) \
       --test-set "mgs synth dataset --n 800 --seed 909091 (renderer v3, never used in training)" --dest "$DEST"
