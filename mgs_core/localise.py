@@ -165,6 +165,14 @@ def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, cro
     return best
 
 
-def decision_card(rules: KeypointRules, zoom: ZoomRules | None) -> dict:
-    """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods."""
-    return asdict(rules) | ({} if zoom is None else {"zoom_below": zoom.below})
+def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool = False) -> dict:
+    """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods
+    and :func:`flip_tta_from_card`."""
+    out = asdict(rules) | ({} if zoom is None else {"zoom_below": zoom.below})
+    return out | ({"flip_tta": True} if flip_tta else {})
+
+
+def flip_tta_from_card(card: dict | None) -> bool:
+    """Whether the U-Net's decision was chosen with mirrored test-time averaging (``decision.flip_tta``, default
+    off: :meth:`mgs_core.runners.local.LocalRunner.segment`)."""
+    return bool(((card or {}).get("decision") or {}).get("flip_tta", False))

@@ -229,8 +229,9 @@ fi
 # 5. full pipeline on the held-out synthetic test set (the localiser finds the eye; a far-away eye is a miss),
 #    and frames with no mouse at all
 if stage eval; then
-  # the shipped decision: heatmap threshold 0.55, zoomed second look below 0.65 (chosen on the validation seeds)
-  DECISION="--min-confidence 0.55 --zoom-below 0.65"
+  # the shipped decision (v0.6): heatmap threshold 0.5, zoomed second look below 0.6, the mirrored second look for
+  # unsure crops (chosen on the validation seeds; v0.5: 0.55 / 0.65 without it)
+  DECISION="--min-confidence 0.5 --zoom-below 0.6 --flip-tta on"
   mgs evaluate --data "$DATA/test" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none $DECISION \
       --json "$WORK/eval_test.json" --predictions "$WORK/eval_test_predictions.csv"
   mgs evaluate --data "$DATA/test_final" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none \

@@ -1,7 +1,7 @@
 import numpy as np
 
 from mgs_core.eye_heatmap import heatmap_target
-from mgs_core.localise import KeypointRules, ZoomRules, decide, decision_card
+from mgs_core.localise import KeypointRules, ZoomRules, decide, decision_card, flip_tta_from_card
 from mgs_core.types import EYE_HIDDEN, NO_ANIMAL, SCORED, TOO_SMALL
 
 
@@ -80,3 +80,9 @@ def test_decision_thresholds_round_trip_through_a_card():
     labels, heat, log2 = _maps(conf=0.52)  # between the default threshold and the card's
     assert decide(labels, heat, log2).status == SCORED
     assert decide(labels, heat, log2, rules=rules).status == EYE_HIDDEN
+
+
+def test_flip_tta_travels_in_the_card_and_is_off_without_it():
+    assert not flip_tta_from_card(None) and not flip_tta_from_card({"decision": decision_card(KeypointRules(), None)})
+    assert "flip_tta" not in decision_card(KeypointRules(), ZoomRules())  # cards made before it stay as they were
+    assert flip_tta_from_card({"decision": decision_card(KeypointRules(), ZoomRules(), flip_tta=True)})

@@ -41,6 +41,9 @@ def register(subparsers) -> None:
     p.add_argument("--zoom-below", type=float, metavar="T",
                    help="pipeline: scored eyes under this confidence get the zoomed second look too (default: the "
                         "U-Net card's decision, else 0.6)")
+    p.add_argument("--flip-tta", choices=["on", "off"],
+                   help="pipeline: average the U-Net's maps of each crop and its mirror image (default: the U-Net "
+                        "card's decision, else off)")
     p.add_argument("--patch", choices=["fixed", "scaled"], default="fixed",
                    help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
     p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")
@@ -103,9 +106,11 @@ def run(args: argparse.Namespace) -> int:
             runner.keypoint_rules = replace(runner.keypoint_rules, min_confidence=args.min_confidence)
         if args.zoom_below is not None and runner.zoom is not None:
             runner.zoom = replace(runner.zoom, below=args.zoom_below)
+        if args.flip_tta is not None:
+            runner.flip_tta = args.flip_tta == "on"
         out["seg_model"] = card_id(runner.info().seg_model)
         out["score_model"] = card_id(runner.info().score_model)
-        out["decision"] = decision_card(runner.keypoint_rules, runner.zoom)
+        out["decision"] = decision_card(runner.keypoint_rules, runner.zoom, runner.flip_tta)
     if args.data is not None and args.folds is None:
         card = runner.info().score_model
         report = evaluate_pipeline(runner, items, baseline_mean=card.get("train_score_mean"), progress=_progress,

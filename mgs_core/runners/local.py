@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import KeypointRules, ZoomRules, decide, refine_with_tiles, zoom_tiles
+from mgs_core.localise import KeypointRules, ZoomRules, decide, flip_tta_from_card, refine_with_tiles, zoom_tiles
 from mgs_core.patches import eye_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -44,6 +44,7 @@ from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
 ROI_SIZE = 256
 MAX_DETAIL = 4  # detail crops up to 1024 px (base.Runner)
 PATCH = 50
+FLIP_BAND = (0.25, 0.8)  # flip_tta: heatmap peaks in this band get the mirrored second look (LocalRunner.mirrored)
 
 
 def cache_dir() -> Path:
@@ -141,7 +142,8 @@ class LocalRunner(Runner):
     def __init__(self, seg_model, score_model, device: str = "auto", backend: str = "auto",
                  seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
                  eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules(),
-                 zoom: ZoomRules | None = ZoomRules(), check_model=None, check_card: dict | None = None):
+                 zoom: ZoomRules | None = ZoomRules(), check_model=None, check_card: dict | None = None,
+                 flip_tta: bool = False):
         import torch
 
         if backend not in ("auto", "torch", "onnx"):
@@ -160,6 +162,7 @@ class LocalRunner(Runner):
         self.eye_rules = eye_rules
         self.keypoint_rules = keypoint_rules
         self.zoom = zoom
+        self.flip_tta = bool(flip_tta)  # a mirrored second look for crops the decision is unsure of (mirrored)
         self.keypoint = bool(getattr(self.seg_model, "keypoint", False))
         self.patch_mode = str(getattr(self.score_model, "patch", "fixed"))
         self.patch_k = float(getattr(self.score_model, "patch_k", 2.5))
@@ -208,6 +211,7 @@ class LocalRunner(Runner):
         check_model, check_card = load_checkpoint(check, kind="eyecheck") if check else (None, None)
         kw.setdefault("keypoint_rules", KeypointRules.from_card(seg_card))  # the thresholds chosen with this U-Net
         kw.setdefault("zoom", ZoomRules.from_card(seg_card))
+        kw.setdefault("flip_tta", flip_tta_from_card(seg_card))
         return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
                    score_card=score_card, check_model=check_model, check_card=check_card, **kw)
 
@@ -260,7 +264,27 @@ class LocalRunner(Runner):
     def segment(self, crops: np.ndarray) -> tuple[np.ndarray, ...]:
         """For uint8 RGB crops: (labels uint8 (N,S,S), eye probability float32 (N,S,S)) from a segmentation-only
         U-Net; (labels, heatmap probability, log2 eye length) from a keypoint U-Net."""
-        small = self._resize(crops)
+        return self._segment_small(self._resize(crops))
+
+    def mirrored(self, crops: np.ndarray, maps: tuple) -> tuple:
+        """``flip_tta``: the keypoint maps with a mirrored second look for the crops whose heatmap peak lies in
+        :data:`FLIP_BAND` (the ones the decision could go either way on; sure eyes and clear no-eyes cost nothing):
+        their heatmap and length maps become the mean of the crop's and the mirrored crop's (flipped back); labels
+        stay the crop's own. Without ``flip_tta`` (or with no crop in the band) ``maps`` is returned as it is."""
+        labels, heat, log2len = maps
+        if not self.flip_tta or not len(crops):
+            return maps
+        peak = heat.reshape(len(heat), -1).max(axis=1)
+        idx = np.flatnonzero((peak >= FLIP_BAND[0]) & (peak <= FLIP_BAND[1]))
+        if not len(idx):
+            return maps
+        _, mh, ml = self.segment(np.ascontiguousarray(crops[idx][:, :, ::-1]))
+        heat, log2len = heat.copy(), log2len.copy()
+        heat[idx] = (heat[idx] + mh[:, :, ::-1]) * np.float32(0.5)
+        log2len[idx] = (log2len[idx] + ml[:, :, ::-1]) * np.float32(0.5)
+        return labels, heat, log2len
+
+    def _segment_small(self, small: np.ndarray) -> tuple[np.ndarray, ...]:
         if self.backend == "onnx":
             outs = self._ort_seg.run(None, {"x": self._to_nchw(small)})
         else:
@@ -350,7 +374,7 @@ class LocalRunner(Runner):
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
     def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:
-        labels, heat, log2len = maps if maps is not None else self.segment(crops)
+        labels, heat, log2len = self.mirrored(crops, maps if maps is not None else self.segment(crops))
         return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(crops))]
 
     def locate(self, crops: np.ndarray, maps: tuple | None = None) -> list:

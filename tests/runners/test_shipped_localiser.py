@@ -68,3 +68,31 @@ def test_small_eyes_in_a_wide_infrared_view_are_found(runner):
         assert sum(found) >= need, [(r.status, r.confidence) for r in results]
         scored = [r.score for r, f in zip(results, found) if f and r.status == SCORED]
         assert scored and ok(np.median(scored)), scored
+
+
+def test_flip_tta_looks_again_at_unsure_crops_only(runner):
+    # the mirrored second look: crops whose heatmap peak is in FLIP_BAND get the mean of their own and the mirrored
+    # crop's maps (flipped back); sure eyes and clear no-eyes keep their maps; off means the maps are untouched
+    from mgs_core.runners.local import FLIP_BAND
+
+    crops = np.stack([render_item(SEED + 2, i, score=float(i % 10)).image for i in range(16)])
+    maps = runner.segment(crops)
+    before = runner.flip_tta
+    try:
+        runner.flip_tta = False
+        assert runner.mirrored(crops, maps) is maps
+        runner.flip_tta = True
+        labels, heat, log2 = runner.mirrored(crops, maps)
+    finally:
+        runner.flip_tta = before
+    _, mh, ml = runner.segment(np.ascontiguousarray(crops[:, :, ::-1]))
+    peak = maps[1].reshape(len(crops), -1).max(axis=1)
+    band = (peak >= FLIP_BAND[0]) & (peak <= FLIP_BAND[1])
+    assert band.any() and (~band).any(), peak
+    assert np.array_equal(labels, maps[0])
+    for i in range(len(crops)):
+        if band[i]:
+            np.testing.assert_allclose(heat[i], (maps[1][i] + mh[i][:, ::-1]) / 2, atol=1e-6)
+            np.testing.assert_allclose(log2[i], (maps[2][i] + ml[i][:, ::-1]) / 2, atol=1e-6)
+        else:
+            assert np.array_equal(heat[i], maps[1][i]) and np.array_equal(log2[i], maps[2][i])
