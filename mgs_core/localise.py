@@ -40,7 +40,7 @@ class KeypointRules:
     def from_card(cls, card: dict | None) -> "KeypointRules":
         """The rules a U-Net's card carries under ``decision`` (chosen with that model on validation data; see
         :func:`decision_card`), the defaults for any it does not name."""
-        d = (card or {}).get("decision") or {}
+        d = card_decision(card)
         return cls(**{f.name: float(d[f.name]) for f in fields(cls) if d.get(f.name) is not None})
 
 
@@ -107,7 +107,7 @@ class ZoomRules:
     @classmethod
     def from_card(cls, card: dict | None) -> "ZoomRules":
         """The zoom pass with the ``below`` a U-Net's card carries as ``decision.zoom_below`` (default 0.6)."""
-        below = ((card or {}).get("decision") or {}).get("zoom_below")
+        below = card_decision(card).get("zoom_below")
         return cls() if below is None else cls(below=float(below))
 
     def wants(self, d: EyeDecision) -> bool:
@@ -173,6 +173,11 @@ def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool =
 
 
 def flip_tta_from_card(card: dict | None) -> bool:
-    """Whether the U-Net's decision was chosen with mirrored test-time averaging (``decision.flip_tta``, default
-    off: :meth:`mgs_core.runners.local.LocalRunner.segment`)."""
-    return bool(((card or {}).get("decision") or {}).get("flip_tta", False))
+    """Whether the U-Net's decision was chosen with the mirrored second look (``decision.flip_tta``, default off:
+    :meth:`mgs_core.runners.local.LocalRunner.mirrored`)."""
+    return bool(card_decision(card).get("flip_tta", False))
+
+
+def card_decision(card: dict | None) -> dict:
+    """The ``decision`` a U-Net's card carries (:func:`decision_card`), empty for a card without one."""
+    return (card or {}).get("decision") or {}

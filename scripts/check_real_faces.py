@@ -50,7 +50,7 @@ def main() -> int:
         h, w = rgb.shape[:2]
         rois = [Roi("frame", 0, 0, w, h), Roi("head", 0, 0, min(w, 560), min(h, 420))]
         results = pipe.process(rgb, RoiSet(tuple(rois), w, h)).rois
-        refs[f] = results[0]
+        refs[f.name] = (rgb, results[0])  # the frame and its whole-frame result, for --scales
         vis = bgr.copy()
         for roi, r, colour in zip(rois, results, ((0, 255, 0), (0, 200, 255))):
             if r.eye_visible:
@@ -76,20 +76,18 @@ def check_scale(pipe, refs: dict, s: float) -> None:
     from mgs_core.types import Roi, RoiSet
 
     found, far, scores, n = 0, 0, [], 0
-    for f, ref in refs.items():
+    for name, (rgb, ref) in refs.items():
         if not ref.eye_visible or ref.eye_length is None:
             continue
-        rgb = np.ascontiguousarray(cv2.imread(str(f))[..., ::-1])
         h, w = rgb.shape[:2]
         small = cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
         canvas = np.full_like(rgb, int(np.median(rgb)))
-        ox, oy = 0, 0  # top-left corner: the top and left edges stay where the camera cut the head
-        canvas[oy : oy + small.shape[0], ox : ox + small.shape[1]] = small
+        canvas[: small.shape[0], : small.shape[1]] = small  # top-left: the top and left edges cut the head as before
         r = pipe.process(canvas, RoiSet((Roi("frame", 0, 0, w, h),), w, h)).rois[0]
         n += 1
         what = f"no eye ({r.status})"
         if r.eye_x is not None:
-            d = float(np.hypot(r.eye_x - (ref.eye_x * s + ox), r.eye_y - (ref.eye_y * s + oy)))
+            d = float(np.hypot(r.eye_x - ref.eye_x * s, r.eye_y - ref.eye_y * s))
             ok = d <= 0.5 * ref.eye_length * s
             found += ok
             far += not ok
@@ -97,7 +95,7 @@ def check_scale(pipe, refs: dict, s: float) -> None:
                 scores.append(r.score)
             what = f"{'eye' if ok else 'FAR-AWAY eye'} ({r.status}) {d:.0f} px off, conf {r.confidence:.2f}" + (
                 f", score {r.score:.2f}" if r.score is not None else "")
-        print(f"scale {s}: {f.name}: eye {ref.eye_length * s:.0f} frame px: {what}")
+        print(f"scale {s}: {name}: eye {ref.eye_length * s:.0f} frame px: {what}")
     med = f"{np.median(scores):.2f}" if scores else "n/a"
     print(f"scale {s}: eye found in {found} of {n}, far-away eyes {far}, median score {med}")
 

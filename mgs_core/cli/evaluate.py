@@ -37,13 +37,14 @@ def register(subparsers) -> None:
     p.add_argument("--no-zoom", action="store_true",
                    help="pipeline: no coarse-to-fine second look at zoomed tiles of unsure crops")
     p.add_argument("--min-confidence", type=float, metavar="T",
-                   help="pipeline: heatmap threshold of the eye decision (default: the U-Net card's decision, else 0.5)")
+                   help="pipeline: heatmap threshold of the eye decision (default: the U-Net card's decision, "
+                        "else 0.5)")
     p.add_argument("--zoom-below", type=float, metavar="T",
                    help="pipeline: scored eyes under this confidence get the zoomed second look too (default: the "
                         "U-Net card's decision, else 0.6)")
     p.add_argument("--flip-tta", choices=["on", "off"],
-                   help="pipeline: average the U-Net's maps of each crop and its mirror image (default: the U-Net "
-                        "card's decision, else off)")
+                   help="pipeline: the mirrored second look (crops with an unsure heatmap peak are seen mirrored "
+                        "too and the two maps averaged; default: the U-Net card's decision, else off)")
     p.add_argument("--patch", choices=["fixed", "scaled"], default="fixed",
                    help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
     p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")

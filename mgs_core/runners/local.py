@@ -199,8 +199,8 @@ class LocalRunner(Runner):
 
         ``check``: the eye check: ``"default"`` = the shipped ``check.pt`` (when present and the U-Net is a keypoint
         one), a checkpoint path, or None for none. The decision thresholds come from the U-Net's card (``decision``,
-        written by ``mgs train release`` from the evaluation that chose them) unless ``keypoint_rules``/``zoom`` are
-        given."""
+        written by ``mgs train release`` from the evaluation that chose them) unless ``keypoint_rules``/``zoom``/
+        ``flip_tta`` are given."""
         from mgs_core.models import default_check_path, default_weight_paths, load_checkpoint
 
         dseg, dscore = default_weight_paths()
@@ -264,7 +264,19 @@ class LocalRunner(Runner):
     def segment(self, crops: np.ndarray) -> tuple[np.ndarray, ...]:
         """For uint8 RGB crops: (labels uint8 (N,S,S), eye probability float32 (N,S,S)) from a segmentation-only
         U-Net; (labels, heatmap probability, log2 eye length) from a keypoint U-Net."""
-        return self._segment_small(self._resize(crops))
+        small = self._resize(crops)
+        if self.backend == "onnx":
+            outs = self._ort_seg.run(None, {"x": self._to_nchw(small)})
+        else:
+            import torch
+
+            with torch.inference_mode():
+                x = torch.from_numpy(small).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+                if self.device.type == "cpu":
+                    x = x.contiguous(memory_format=torch.channels_last)
+                outs = [o.cpu().numpy() for o in self._seg_head(x)]
+        labels = outs[-1]
+        return (labels, *[np.asarray(o, np.float32) for o in outs[:-1]])
 
     def mirrored(self, crops: np.ndarray, maps: tuple) -> tuple:
         """``flip_tta``: the keypoint maps with a mirrored second look for the crops whose heatmap peak lies in
@@ -283,20 +295,6 @@ class LocalRunner(Runner):
         heat[idx] = (heat[idx] + mh[:, :, ::-1]) * np.float32(0.5)
         log2len[idx] = (log2len[idx] + ml[:, :, ::-1]) * np.float32(0.5)
         return labels, heat, log2len
-
-    def _segment_small(self, small: np.ndarray) -> tuple[np.ndarray, ...]:
-        if self.backend == "onnx":
-            outs = self._ort_seg.run(None, {"x": self._to_nchw(small)})
-        else:
-            import torch
-
-            with torch.inference_mode():
-                x = torch.from_numpy(small).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
-                if self.device.type == "cpu":
-                    x = x.contiguous(memory_format=torch.channels_last)
-                outs = [o.cpu().numpy() for o in self._seg_head(x)]
-        labels = outs[-1]
-        return (labels, *[np.asarray(o, np.float32) for o in outs[:-1]])
 
     def score_patches(self, patches: np.ndarray) -> np.ndarray:
         """Raw (unclamped) regressor output for (N, 50, 50, 3) uint8 patches."""
