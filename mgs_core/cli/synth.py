@@ -20,9 +20,10 @@ def register(subparsers) -> None:
     d.add_argument("--workers", type=int, default=2, help="parallel processes (default 2; output is identical)")
     d.add_argument("--format", choices=["png", "jpg"], default="png", help="image format (masks are always PNG)")
     d.add_argument("--kinds", default="", help="comma-separated scene kinds to draw from (rack,box,closeup,headfixed,"
-                                                "far,nomouse); default rack,box,closeup,headfixed,nomouse in the "
-                                                "documented proportions (far, the head-fixed and close-up looks from "
-                                                "further away, only when named)")
+                                                "far,backlit,nomouse); default rack,box,closeup,headfixed,nomouse in "
+                                                "the documented proportions (far, the head-fixed and close-up looks "
+                                                "from further away, and backlit, a dark-field infrared view with "
+                                                "rim-lit edges at every scale, only when named)")
     d.add_argument("--hard", action="store_true", help="hard-case mix: 40%% hidden eyes (turned away, grooming), "
                                                        "30%% tightened to shut eyes (score 7-9), the rest as usual")
     d.set_defaults(func=_dataset)

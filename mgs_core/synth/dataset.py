@@ -6,7 +6,10 @@ greyscale, eyes ~20-120 px), ``headfixed`` (an infrared greyscale close-up of a 
 eyes ~28-120 px) and ``nomouse`` (no animal at all, :mod:`mgs_core.synth.nomouse`). A sixth kind, ``far``, is drawn
 only when asked for (``kinds``; the default mix is unchanged, so every seed renders as before): the head-fixed infrared
 or face close-up scene filmed from further away, i.e. those looks with eyes of ~6-28 px (the whole-frame ROI of a wide
-camera view), so that a small eye is not always a whole mouse in a box. Box kinds and ``far`` render the scene and
+camera view), so that a small eye is not always a whole mouse in a box. A seventh, ``backlit``, likewise only when
+asked for: the head-fixed infrared scene in dark field (a near-black background, a darker coat, the edges facing a lamp
+lit, :mod:`mgs_core.synth.lighting`), eyes ~8-120 px, small ones drawn on a larger canvas as for ``far``. Box kinds,
+``far`` and ``backlit`` render the scene and
 crop the ROI with the project's own ``geometry.crop_roi`` (label map with the same transform, nearest neighbour);
 close-ups are drawn directly at crop resolution (the ROI is the whole canvas), so fur, lids and whiskers keep their
 detail. Item ``i`` of seed ``s`` uses ``numpy.random.default_rng([s, i])``: items do not depend on ``n``, on the
@@ -29,23 +32,24 @@ from mgs_core.geometry import crop_roi, crop_transform
 from mgs_core.io.dataset import LabelledDataset, LabelledSample, load_dataset, prepare_folder, write_labels, write_sample
 from mgs_core.synth.apparatus import HeadFrame, draw_face_occluder, draw_part
 from mgs_core.synth.distractors import draw_distractors
+from mgs_core.synth.lighting import random_rim_light, rim_light
 from mgs_core.synth.mouse import EYE_LENGTH, TextureCache, draw_mouse, eye_axes, random_look
 from mgs_core.synth.nomouse import render_nomouse
 from mgs_core.synth.render import place_in_box, random_pose
 from mgs_core.synth.scene import SceneStyle, apply_camera, draw_background, draw_box_back, draw_box_front, random_optics, random_style
 from mgs_core.types import Roi
 
-KINDS = ("rack", "box", "closeup", "headfixed", "far", "nomouse")
+KINDS = ("rack", "box", "closeup", "headfixed", "far", "backlit", "nomouse")
 DEFAULT_KINDS = ("rack", "box", "closeup", "headfixed", "nomouse")  # the mix when no kinds are given
 NOMOUSE_FRACTION = 0.07
-MOUSE_KIND_P = {"rack": 0.22, "box": 0.24, "closeup": 0.30, "headfixed": 0.24, "far": 0.24}
+MOUSE_KIND_P = {"rack": 0.22, "box": 0.24, "closeup": 0.30, "headfixed": 0.24, "far": 0.24, "backlit": 0.24}
 EYE_RANGE = {"rack": (6.0, 12.5), "box": (11.0, 19.0), "closeup": (20.0, 120.0), "headfixed": (28.0, 120.0),
-             "far": (6.0, 28.0)}  # 256 px
+             "far": (6.0, 28.0), "backlit": (8.0, 120.0)}  # 256 px
 FAR_HEADFIXED = 0.7  # share of far scenes in the head-fixed infrared look (the rest: a face close-up's look)
 FAR_EYE = (28.0, 56.0)  # eye length in the far scene's own canvas, before it is downscaled to the crop
 FAR_MAX_ZOOM = 4.0  # the far canvas is at most 4 x the crop side
 HIDDEN_FRACTION = 0.075  # turned away or grooming; occluders add ~5% more hidden eyes
-OCCLUDER_P = {"rack": 0.0, "box": 0.0, "closeup": 0.08, "headfixed": 0.12}
+OCCLUDER_P = {"rack": 0.0, "box": 0.0, "closeup": 0.08, "headfixed": 0.12}  # by look; backlit: headfixed
 HIDDEN_KINDS = ("", "turned", "grooming", "occluded")
 OCCLUDED_COVER = 0.5  # an eye whose region is covered more than this by apparatus is hidden ("occluded")
 EXTRA_COLUMNS = ["eye_length", "eye_angle", "facing", "hidden", "kind", "closeup", "greyscale", "background",
@@ -161,9 +165,19 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
     lo, hi = EYE_RANGE[kind]
     target = _log_uniform(rng, lo, hi) * size / 256.0  # eye length wanted in the crop
     far = kind == "far"
+    lit = kind == "backlit"
     look_kind = ("headfixed" if rng.random() < FAR_HEADFIXED else "closeup") if far else kind
+    look_kind = "headfixed" if lit else look_kind
     style = _scene_style(rng, look_kind)
     look = random_look(rng, style.greyscale)
+    if lit:  # a black mouse in front of a dark background: the lamp behind or beside it (mgs_core.synth.lighting)
+        g = rng.uniform(0.0, 0.08)
+        style = replace(style, background="ir_dark", bg_rgb=(g, g, g), exposure=float(rng.uniform(0.7, 1.4)),
+                        black_level=float(rng.uniform(0.0, 0.03)), contrast=float(rng.uniform(0.8, 1.2)))
+        dim = rng.uniform(0.2, 0.6)
+        look = replace(look, fur_rgb=tuple(float(c * dim) for c in look.fur_rgb),
+                       ear_rgb=tuple(float(c * dim) for c in look.ear_rgb))
+        light = random_rim_light(rng)
     pose = random_pose(rng, 100.0, "" if hidden == "occluded" else hidden)
     cache = cache or TextureCache()
     if kind in ("rack", "box"):
@@ -189,7 +203,8 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
         boxes = [box]
     else:
         # far: the same scene on a canvas zoom x the crop side, downscaled to the crop like a box ROI
-        zoom = min(float(rng.uniform(*FAR_EYE)) * size / 256.0, FAR_MAX_ZOOM * target) / target if far else 1.0
+        zoom = min(float(rng.uniform(*FAR_EYE)) * size / 256.0, FAR_MAX_ZOOM * target) / target if far or lit else 1.0
+        zoom = max(1.0, zoom) if lit else zoom
         width = height = int(round(size * zoom))
         roi = Roi("head", 0, 0, width, height)
         if look_kind == "headfixed":
@@ -198,6 +213,7 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
         pose = replace(pose, length=float(length))
         ex, ey, _, _, _ = eye_axes(pose, look)
         lo_xy, hi_xy = ((0.2, 0.8), (0.2, 0.75)) if far else ((0.28, 0.72), (0.28, 0.68))
+        lo_xy, hi_xy = ((0.12, 0.88), (0.06, 0.8)) if lit else (lo_xy, hi_xy)  # the head often cut by the border
         tx, ty = rng.uniform(*lo_xy) * width, rng.uniform(*hi_xy) * height
         pose = replace(pose, x=pose.x + tx - ex, y=pose.y + ty - ey)
         walls = rng.random() < 0.4 and look_kind == "closeup"
@@ -213,6 +229,8 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
         draw_box_front(img, b, style, rng)
     ex, ey, ux, uy, elen = eye_axes(pose, look)
     head = HeadFrame(ex, ey, ux, uy, 0.33 * pose.length * pose.head_scale)
+    if lit:
+        rim_light(img, lab, light, 0.33 * pose.length * pose.head_scale, rng)
     n_dis = int(rng.choice(5, p=[0.3, 0.25, 0.2, 0.15, 0.1]))
     n_dis = draw_distractors(img, lab, rng, head, elen, n_dis)
     parts: list[str] = []
@@ -237,7 +255,7 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
             hidden = "occluded"
             lab[lab == 3] = 1
     image_full = apply_camera(img, style, rng)
-    if kind in ("rack", "box", "far"):
+    if kind in ("rack", "box", "far", "backlit"):
         image = crop_roi(image_full, roi, size)
         mask = crop_labels(lab, roi, size)
     else:

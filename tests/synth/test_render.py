@@ -82,7 +82,7 @@ def test_turned_away_head_is_seen_from_behind_not_a_profile_without_an_eye():
 
 
 @pytest.mark.parametrize("kind,lo,hi", [("rack", 5.5, 13.0), ("box", 10.5, 19.5), ("closeup", 19.0, 121.0),
-                                        ("headfixed", 27.0, 121.0), ("far", 5.5, 29.0)])
+                                        ("headfixed", 27.0, 121.0), ("far", 5.5, 29.0), ("backlit", 7.5, 121.0)])
 def test_eye_length_in_crop_per_kind(kind, lo, hi):
     lengths = [render_item(31, i, hidden="", kind=kind).eye_length for i in range(12)]
     lengths = [v for v in lengths if v is not None]  # an eye covered by apparatus has no length
@@ -99,6 +99,18 @@ def test_far_kind_is_a_wide_view_and_leaves_the_default_mix_alone():
     assert vis and all((it.mask == 3).any() and (it.mask == 1).sum() > 20 * (it.mask == 3).sum() for it in vis)
     assert {render_item(33, i).kind for i in range(60)} <= {"rack", "box", "closeup", "headfixed", "nomouse"}
     assert {render_item(33, i, kinds=("far", "box")).kind for i in range(12)} == {"far", "box"}
+
+
+def test_backlit_kind_is_a_dark_field_infrared_view_drawn_only_when_asked_for():
+    # backlit: a dark mouse before a dark background, its lamp-facing edges lit, at every scale; not in the default mix
+    items = [render_item(34, i, kind="backlit") for i in range(10)]
+    assert {it.kind for it in items} == {"backlit"} and all(it.greyscale for it in items)
+    assert sum(np.median(it.image[it.mask == 0]) < 50 for it in items) >= 8  # dark (a hand or a part may fill it)
+    vis = [it for it in items if it.eye_visible]
+    assert len(vis) >= 6 and all((it.mask == 3).any() for it in vis)
+    assert min(it.eye_length for it in vis) < 30 < max(it.eye_length for it in vis)
+    assert "backlit" not in {render_item(33, i).kind for i in range(60)}
+    assert {render_item(35, i, kinds=("backlit",)).kind for i in range(4)} == {"backlit"}
 
 
 def test_eye_region_height_decreases_with_score():
