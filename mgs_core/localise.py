@@ -98,17 +98,23 @@ class ZoomRules:
     """Coarse-to-fine second look (module :func:`zoom_tiles`): crops whose first decision is unsure are searched again
     on ``grid`` x ``grid`` overlapping tiles of ``side`` x the crop, each enlarged to the crop size. An eye that is
     small beside a large head (a whole-frame ROI of a head-fixed mouse) fills a tile the way a face close-up fills a
-    crop. ``below``: a scored eye with a confidence under this is unsure too. No-mouse crops are never zoomed."""
+    crop. ``below``: a scored eye with a confidence under this is unsure too. No-mouse crops are never zoomed.
+    ``focus`` (0 = off): one more tile, ``focus`` x the crop, centred on the first look's heatmap peak (moved inside
+    the crop), so that a weak first guess is looked at closer with the eye in the middle of the tile, not at a tile's
+    edge (:func:`focus_tiles`)."""
 
     grid: int = 2
     side: float = 0.6
     below: float = 0.6
+    focus: float = 0.0
 
     @classmethod
     def from_card(cls, card: dict | None) -> "ZoomRules":
-        """The zoom pass with the ``below`` a U-Net's card carries as ``decision.zoom_below`` (default 0.6)."""
-        below = card_decision(card).get("zoom_below")
-        return cls() if below is None else cls(below=float(below))
+        """The zoom pass with the ``below`` and ``focus`` a U-Net's card carries as ``decision.zoom_below`` and
+        ``decision.zoom_focus`` (defaults 0.6 and 0, off)."""
+        d = card_decision(card)
+        kw = {} if d.get("zoom_below") is None else {"below": float(d["zoom_below"])}
+        return cls(**kw) if d.get("zoom_focus") is None else cls(focus=float(d["zoom_focus"]), **kw)
 
     def wants(self, d: EyeDecision) -> bool:
         if d.status == NO_ANIMAL:
@@ -137,6 +143,23 @@ def zoom_tiles(crops: np.ndarray, rules: ZoomRules) -> tuple[np.ndarray, list[tu
         for x0, y0, t in origins:
             cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], (size, size), dst=out[k], interpolation=cv2.INTER_LINEAR)
             k += 1
+    return out, origins
+
+
+def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """One tile per crop of ``rules.focus`` x the crop side centred on its first-look peak (``EyePeak``; moved inside
+    the crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin."""
+    import cv2
+
+    size = crops.shape[1]
+    t = int(round(rules.focus * size))
+    out = np.empty_like(crops)
+    origins = []
+    for k, (crop, p) in enumerate(zip(crops, peaks)):
+        x0 = int(np.clip(round(p.x - t / 2), 0, size - t))
+        y0 = int(np.clip(round(p.y - t / 2), 0, size - t))
+        cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], (size, size), dst=out[k], interpolation=cv2.INTER_LINEAR)
+        origins.append((x0, y0, t))
     return out, origins
 
 
@@ -169,6 +192,7 @@ def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool =
     """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods
     and :func:`flip_tta_from_card`."""
     out = asdict(rules) | ({} if zoom is None else {"zoom_below": zoom.below})
+    out |= {"zoom_focus": zoom.focus} if zoom is not None and zoom.focus > 0 else {}
     return out | ({"flip_tta": True} if flip_tta else {})
 
 

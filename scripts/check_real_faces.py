@@ -1,6 +1,7 @@
 """Run the shipped pipeline on the real infrared face frames in ../shared/real/dlc_reaching_face/ (not in the repo).
 
 Usage: .venv/bin/python scripts/check_real_faces.py [--out runs/real_check] [--seg PATH --score PATH] [--scales ...]
+       [--decision EVAL.json]  (the decision an `mgs evaluate --json` ran with, for a U-Net not yet released)
 For each frame and each ROI (the whole frame, and a head ROI: the upper-left 560 x 420 px) it prints whether an eye was
 found, where (frame px), its confidence and score, and writes a contact sheet with the found eye marked, so a person
 can judge whether the eye was found where they see it. Nothing here trains on these frames.
@@ -28,6 +29,7 @@ def main() -> int:
     ap.add_argument("--out", default="runs/real_check")
     ap.add_argument("--seg")
     ap.add_argument("--score")
+    ap.add_argument("--decision", help="use the decision recorded in this `mgs evaluate --json` file")
     ap.add_argument("--scales", type=float, nargs="*", default=[], help="also shrink each frame by these factors")
     args = ap.parse_args()
     if not REAL.is_dir():
@@ -39,6 +41,14 @@ def main() -> int:
     from mgs_core.types import Roi, RoiSet
 
     runner = load_runner(seg=args.seg, score=args.score, backend="torch")
+    if args.decision:
+        import json
+
+        from mgs_core.localise import KeypointRules, ZoomRules, flip_tta_from_card
+
+        card = {"decision": json.loads(Path(args.decision).read_text())["decision"]}
+        runner.keypoint_rules, runner.zoom = KeypointRules.from_card(card), ZoomRules.from_card(card)
+        runner.flip_tta = flip_tta_from_card(card)
     pipe = Pipeline(runner)  # as the app and `mgs score` run it (detail crops for ROIs of 512+ px)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -86,3 +86,27 @@ def test_flip_tta_travels_in_the_card_and_is_off_without_it():
     assert not flip_tta_from_card(None) and not flip_tta_from_card({"decision": decision_card(KeypointRules(), None)})
     assert "flip_tta" not in decision_card(KeypointRules(), ZoomRules())  # cards made before it stay as they were
     assert flip_tta_from_card({"decision": decision_card(KeypointRules(), ZoomRules(), flip_tta=True)})
+
+
+def test_focus_tile_is_centred_on_the_first_peak_and_stays_inside_the_crop():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, ZoomRules, focus_tiles, from_tile
+
+    rules = ZoomRules(focus=0.5)
+    crops = np.zeros((2, 256, 256, 3), np.uint8)
+    crops[0, 98:102, 148:152] = 255  # a spot at (150, 100): the tile is centred on it
+    crops[1, 4:8, 250:254] = 255  # near the top-right corner: the tile is moved inside the crop
+    tiles, origins = focus_tiles(crops, [EyePeak(149.5, 99.5, 0.3, 10.0), EyePeak(251.5, 5.5, 0.3, 10.0)], rules)
+    assert tiles.shape == (2, 256, 256, 3) and origins == [(86, 36, 128), (128, 0, 128)]
+    ys, xs = np.nonzero(tiles[0, ..., 0] > 128)
+    assert abs(xs.mean() - 127.5) < 2 and abs(ys.mean() - 127.5) < 2  # the first guess in the middle, 2x larger
+    back = from_tile(EyeDecision(SCORED, EyePeak(xs.mean(), ys.mean(), 0.9, 20.0), 0.9), origins[0], 256)
+    assert abs(back.peak.x - 149.5) < 1 and abs(back.peak.y - 99.5) < 1 and abs(back.peak.length - 10.0) < 1e-6
+
+
+def test_zoom_focus_travels_in_the_card_and_is_off_without_it():
+    assert ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(below=0.7))}).focus == 0.0
+    assert "zoom_focus" not in decision_card(KeypointRules(), ZoomRules())  # cards made before it stay as they were
+    zoom = ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(below=0.7, focus=0.5))})
+    assert zoom.focus == 0.5 and zoom.below == 0.7
+

@@ -42,6 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("--zoom-below", type=float, metavar="T",
                    help="pipeline: scored eyes under this confidence get the zoomed second look too (default: the "
                         "U-Net card's decision, else 0.6)")
+    p.add_argument("--zoom-focus", type=float, metavar="S",
+                   help="pipeline: one more zoomed tile of S x the crop centred on the first look's peak (0 = off; "
+                        "default: the U-Net card's decision, else off)")
     p.add_argument("--flip-tta", choices=["on", "off"],
                    help="pipeline: the mirrored second look (crops with an unsure heatmap peak are seen mirrored "
                         "too and the two maps averaged; default: the U-Net card's decision, else off)")
@@ -99,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
             value = getattr(args, name)
             if value is not None and not 0.0 < value < 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must lie between 0 and 1, got {value:g}")
+        if args.zoom_focus is not None and not 0.0 <= args.zoom_focus < 1.0:
+            raise InputError(f"--zoom-focus must lie in [0, 1) (0 = off), got {args.zoom_focus:g}")
         zoom = {"zoom": None} if args.no_zoom else {}
         check = None if args.check == "none" else args.check
         runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads, check=check,
@@ -107,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
             runner.keypoint_rules = replace(runner.keypoint_rules, min_confidence=args.min_confidence)
         if args.zoom_below is not None and runner.zoom is not None:
             runner.zoom = replace(runner.zoom, below=args.zoom_below)
+        if args.zoom_focus is not None and runner.zoom is not None:
+            runner.zoom = replace(runner.zoom, focus=args.zoom_focus)
         if args.flip_tta is not None:
             runner.flip_tta = args.flip_tta == "on"
         out["seg_model"] = card_id(runner.info().seg_model)

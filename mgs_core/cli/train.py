@@ -50,6 +50,9 @@ def register(subparsers) -> None:
     s.add_argument("--edge-aug", type=float, default=0.0,
                    help="share of crops magnified 1-1.6x and shifted so the head is cut by the crop border and the eye "
                         "can sit at an edge, as in a tight ROI (default 0)")
+    s.add_argument("--letterbox-aug", type=float, default=0.0,
+                   help="share of crops letterboxed like a non-square ROI: a central band kept, its edge rows or "
+                        "columns replicated over the rest, as the pipeline pads a wide camera frame (default 0)")
     s.set_defaults(func=run_seg)
 
     r = sub.add_parser("score", help="train the paper's Table 1 regressor (paper's recipe by default)",
@@ -160,13 +163,16 @@ def run_seg(args: argparse.Namespace) -> int:
         raise InputError("--epochs and --batch must be at least 1")
     if not 0.0 <= args.edge_aug <= 1.0:
         raise InputError(f"--edge-aug must be a share between 0 and 1, got {args.edge_aug}")
+    if not 0.0 <= args.letterbox_aug <= 1.0:
+        raise InputError(f"--letterbox-aug must be a share between 0 and 1, got {args.letterbox_aug}")
     ds = _load(args.data)
     labels = str(ds.root / "labels.csv") if hasattr(ds, "root") else f"{args.data}/labels.csv"
     train = seg_arrays(ds.items[: args.limit] if args.limit else ds.items, args.input_size, source=labels)
     val = seg_arrays(_load(args.val).items, args.input_size, source=f"{args.val}/labels.csv") if args.val else None
     cfg = SegConfig(widths=args.widths, input_size=args.input_size, epochs=args.epochs, batch=args.batch, lr=args.lr,
                     seed=args.seed, threads=args.threads, keypoint=not args.no_keypoint, vis_weight=args.vis_weight,
-                    hidden_weight=args.hidden_weight, aug=SegAug(edge_p=args.edge_aug))
+                    hidden_weight=args.hidden_weight,
+                    aug=SegAug(edge_p=args.edge_aug, letterbox_p=args.letterbox_aug))
     card = {"name": "segmentation + eye keypoint U-Net" if cfg.keypoint else "segmentation U-Net",
             **provenance(args.seed, args.data, len(train.images), args.note, command_line(args, ("train", "seg")))}
     _, res = train_seg(train, val, args.out, cfg, resume=args.resume, card=card, progress=print_progress,

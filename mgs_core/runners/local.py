@@ -36,7 +36,8 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import KeypointRules, ZoomRules, decide, flip_tta_from_card, refine_with_tiles, zoom_tiles
+from mgs_core.localise import (KeypointRules, ZoomRules, decide, flip_tta_from_card, focus_tiles, refine_with_tiles,
+                               zoom_tiles)
 from mgs_core.patches import eye_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -383,11 +384,18 @@ class LocalRunner(Runner):
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
         if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
             tiles, origins = zoom_tiles(crops[unsure], self.zoom)
+            focused = [i for i in unsure if self.zoom.focus > 0 and decisions[i].peak is not None]
+            if focused:  # and one tile centred on the first look's peak
+                ftiles, forigins = focus_tiles(crops[focused], [decisions[i].peak for i in focused], self.zoom)
+                tiles = np.concatenate([tiles, ftiles])
             tile_decisions = self._decide(tiles)
-            n = len(origins)
+            n, m = len(origins), len(unsure) * len(origins)
+            focus_of = {i: (m + j, forigins[j]) for j, i in enumerate(focused)}
             for k, i in enumerate(unsure):
-                decisions[i] = refine_with_tiles(decisions[i], tile_decisions[k * n : (k + 1) * n], origins, ROI_SIZE,
-                                                 self.keypoint_rules)
+                ds, os_ = tile_decisions[k * n : (k + 1) * n], list(origins)
+                if i in focus_of:
+                    ds, os_ = ds + [tile_decisions[focus_of[i][0]]], os_ + [focus_of[i][1]]
+                decisions[i] = refine_with_tiles(decisions[i], ds, os_, ROI_SIZE, self.keypoint_rules)
         return decisions
 
     def _checked(self, crops: np.ndarray, decisions: list) -> dict[int, float]:

@@ -10,7 +10,11 @@ Segmentation augmentation (on crops already at the U-Net's input size): horizont
 translation (image bilinear, labels nearest), then colour/brightness/contrast/gamma, blur, noise and greyscale.
 ``SegAug.edge_p``: that share of crops is instead magnified 1-1.6x and shifted by up to the magnification's margin, so
 the head is cut by the crop border and the eye can sit at (or leave through) an edge, as in a tight real ROI; the
-shift never uncovers the border, so nothing is replicated in.
+shift never uncovers the border, so nothing is replicated in. ``SegAug.letterbox_p``: that share of crops is cut to a
+central band (aspect up to 1.8, bands top and bottom or left and right) whose edge rows or columns are replicated
+outwards, exactly as :func:`mgs_core.geometry.crop_roi` letterboxes a non-square ROI (a whole 832 x 747 camera frame,
+say); eye pixels replicated into the bands become animal, and an eye whose centre is in a band is cut off with the
+scene (no eye). Square-scene kinds (close-ups, head-fixed, far, backlit) otherwise never show those bands.
 """
 from __future__ import annotations
 
@@ -43,6 +47,8 @@ class SegAug:
     photometric: bool = True
     edge_p: float = 0.0  # share of crops magnified and shifted toward a border instead (module docstring)
     edge_scale: tuple[float, float] = (1.0, 1.6)
+    letterbox_p: float = 0.0  # share of crops letterboxed like a non-square ROI (module docstring)
+    letterbox_band: tuple[float, float] = (0.02, 0.22)  # each band's share of the side
 
 
 def eye_patch(crop: np.ndarray, x: float, y: float, angle: float = 0.0, shift: tuple[float, float] = (0.0, 0.0),
@@ -105,8 +111,10 @@ def augment_seg(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator, a
 
 
 def augment_seg_matrix(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator, aug: SegAug = SegAug()):
-    """:func:`augment_seg` that also returns the 2 x 3 affine matrix (map pixel -> map pixel) and its scale, so
-    keypoints follow the image: ``(out, labels, (matrix, scale))``."""
+    """:func:`augment_seg` that also returns the 2 x 3 affine matrix (map pixel -> map pixel), its scale and the
+    rectangle ``(x0, y0, x1, y1)`` (map pixels, end exclusive) left of the scene (the whole map unless letterboxed),
+    so keypoints follow the image: ``(out, labels, (matrix, scale, content))``; a point outside ``content`` is cut
+    off."""
     h, w = labels.shape
     angle = rng.uniform(-aug.max_rotation, aug.max_rotation)
     scale = rng.uniform(*aug.scale)
@@ -124,9 +132,32 @@ def augment_seg_matrix(img: np.ndarray, labels: np.ndarray, rng: np.random.Gener
     # replicated borders: a reflected border could mirror the eye into a second, unlabelled one
     out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lab = cv2.warpAffine(labels, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    content = (0, 0, w, h)
+    if aug.letterbox_p > 0 and rng.random() < aug.letterbox_p:
+        content = letterbox(out, lab, rng, aug.letterbox_band)
     if aug.photometric:
         out = photometric(out, rng)
-    return out, lab, (m, float(scale))
+    return out, lab, (m, float(scale), content)
+
+
+def letterbox(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
+              band: tuple[float, float] = (0.02, 0.22)) -> tuple[int, int, int, int]:
+    """In place: keep a central band of the image and replicate its edge rows (or columns) over the rest, as a
+    non-square ROI is letterboxed; replicated eye labels become animal. Returns the kept ``(x0, y0, x1, y1)``."""
+    h, w = labels.shape
+    rows = bool(rng.random() < 0.5)  # bands top and bottom (a wide ROI) or left and right (a tall one)
+    side = h if rows else w
+    b = int(round(rng.uniform(*band) * side))
+    if b < 1:
+        return (0, 0, w, h)
+    for a in (img, labels):
+        v = a if rows else a.swapaxes(0, 1)
+        v[:b] = v[b]
+        v[side - b :] = v[side - b - 1]
+    for sl in ((slice(0, b), slice(side - b, side))):
+        band_lab = labels[sl] if rows else labels[:, sl]
+        band_lab[band_lab == 3] = 1
+    return (0, b, w, h - b) if rows else (b, 0, w - b, h)
 
 
 def move_point(matrix: np.ndarray, x: float, y: float) -> tuple[float, float]:

@@ -141,12 +141,15 @@ def _targets(train: SegArrays, idx, rng, config: SegConfig, crop_size: int = 256
     s = config.input_size
     imgs, labs, heats, sizes, sw = [], [], [], [], []
     for i in idx:
-        img, lab, (m, scale) = augment_seg_matrix(train.images[i], train.labels[i], rng, config.aug)
+        img, lab, (m, scale, (x0, y0, x1, y1)) = augment_seg_matrix(train.images[i], train.labels[i], rng, config.aug)
         imgs.append(img)
         labs.append(lab)
         px, py = train.points[i]
+        x, y = move_point(m, float(px), float(py)) if np.isfinite(px) else (np.nan, np.nan)
+        boxed = (x0, y0, x1, y1) != (0, 0, lab.shape[1], lab.shape[0])
+        if boxed and np.isfinite(px) and not (x0 - 0.5 <= x < x1 - 0.5 and y0 - 0.5 <= y < y1 - 0.5):
+            px = np.nan  # letterboxed: the eye was cut off with the scene (augment.letterbox)
         if np.isfinite(px):
-            x, y = move_point(m, float(px), float(py))
             length = float(train.lengths[i]) * scale if np.isfinite(train.lengths[i]) else None
             heat = heatmap_target(s, x, y, length)
         else:

@@ -96,3 +96,32 @@ def test_flip_tta_looks_again_at_unsure_crops_only(runner):
             np.testing.assert_allclose(log2[i], (maps[2][i] + ml[i][:, ::-1]) / 2, atol=1e-6)
         else:
             assert np.array_equal(heat[i], maps[1][i]) and np.array_equal(log2[i], maps[2][i])
+
+
+def test_the_zoom_pass_adds_a_tile_centred_on_the_first_peak(runner, monkeypatch):
+    # the runner's zoom pass with a focus tile: one more tile per unsure crop, the eye taken from it when surer
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    calls = []
+
+    def scripted(crops, maps=None):
+        calls.append(len(crops))
+        if len(calls) == 1:  # the first look: unsure, a weak peak at (60, 14) near the top edge
+            return [EyeDecision(EYE_HIDDEN, EyePeak(60.0, 14.0, 0.3, 11.0), 0.3)]
+        grid = [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 10.0), 0.2)] * 4
+        return grid + [EyeDecision(SCORED, EyePeak(127.5, 127.5, 0.7, 22.0), 0.7)] * (len(crops) - 4)  # focus: last
+
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.5))
+    monkeypatch.setattr(runner, "_decide", scripted)
+    d = runner.locate(crops)[0]
+    assert calls == [1, 5]  # 4 grid tiles + the focus tile
+    assert d.status == SCORED and d.peak.confidence == 0.7
+    assert abs(d.peak.x - 63.5) < 1e-6 and abs(d.peak.y - 63.5) < 1e-6 and d.peak.length == 11.0  # tile (0, 0, 128)
+    calls.clear()
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0))
+    assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4]  # off: the grid alone

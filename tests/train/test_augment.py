@@ -78,7 +78,7 @@ def test_edge_augmentation_cuts_the_head_at_the_border_without_uncovering_it():
     lab[44:52, 60:70] = 3  # an eye right of centre
     edge_dists = []
     for _ in range(40):
-        out, olab, (m, scale) = augment_seg_matrix(img, lab, rng, SegAug(photometric=False, flip=False, edge_p=1.0))
+        out, olab, (m, scale, _) = augment_seg_matrix(img, lab, rng, SegAug(photometric=False, flip=False, edge_p=1.0))
         assert 1.0 <= scale <= 1.6
         inner = out[2:-2, 2:-2, 0]
         assert inner.min() >= 100  # only the image's own pixels (the dark frame is pushed out, never repeated in)
@@ -92,3 +92,63 @@ def test_edge_augmentation_cuts_the_head_at_the_border_without_uncovering_it():
     a = augment_seg_matrix(img, lab, np.random.default_rng(5), SegAug(photometric=False))
     b = augment_seg_matrix(img, lab, np.random.default_rng(5), SegAug(photometric=False, edge_p=0.0))
     assert np.array_equal(a[0], b[0])
+
+
+def test_letterbox_augmentation_pads_like_a_non_square_roi_and_cuts_an_eye_in_a_band():
+    from mgs_core.geometry import crop_roi
+    from mgs_core.train.augment import augment_seg_matrix, letterbox
+    from mgs_core.types import Roi
+
+    # the bands are what crop_roi makes of a wide ROI: every row above the content repeats the content's first row
+    rng = np.random.default_rng(4)
+    img = rng.integers(0, 255, (96, 96, 3), dtype=np.uint8)
+    lab = np.zeros((96, 96), np.uint8)
+    lab[0:6, 40:50] = 3  # an eye cut by the top of the scene
+    out, olab = img.copy(), lab.copy()
+    x0, y0, x1, y1 = letterbox(out, olab, np.random.default_rng(0), band=(0.2, 0.2))
+    if y0 > 0:
+        assert (x0, x1, y1) == (0, 96, 96 - y0) and y0 == 19
+        assert np.all(out[:y0] == out[y0]) and np.all(out[y1:] == out[y1 - 1]) and np.array_equal(out[y0:y1], img[y0:y1])
+        assert not (olab == 3).any() and (olab[:y0, 40:50] == 0).all()  # the cut eye is gone, nothing replicated
+    else:
+        assert (y0, y1, x1) == (0, 96, 96 - x0) and x0 == 19
+        assert np.all(out[:, :x0] == out[:, x0 : x0 + 1]) and np.array_equal(out[:, x0:x1], img[:, x0:x1])
+        assert np.array_equal(olab, lab)  # the eye lies in the kept band
+    lab2 = np.zeros((96, 96), np.uint8)
+    lab2[19:30, 40:50] = 3  # an eye on the kept band's first row: its replicated rows are animal, not eye
+    out2, olab2 = img.copy(), lab2.copy()
+    for seed in range(10):
+        out2, olab2 = img.copy(), lab2.copy()
+        if letterbox(out2, olab2, np.random.default_rng(seed), band=(0.2, 0.2))[1] > 0:
+            break
+    assert (olab2[:19, 40:50] == 1).all() and (olab2[19:30, 40:50] == 3).all()
+    wide = crop_roi(np.full((50, 100, 3), 7, np.uint8), Roi("w", 0, 0, 100, 50), 96)
+    assert wide.shape == (96, 96, 3)  # the geometry it imitates: a 2:1 ROI is a 48-px band in a 96-px crop
+    # through augment_seg_matrix: the kept rectangle is returned, and without the option nothing changes
+    aug = SegAug(photometric=False, flip=False, max_rotation=0.0, scale=(1.0, 1.0), max_translate=0.0, letterbox_p=1.0)
+    boxed = [augment_seg_matrix(img, lab, np.random.default_rng(k), aug)[2][2] for k in range(20)]
+    assert all(c != (0, 0, 96, 96) for c in boxed) and max(max(c[0], c[1]) for c in boxed) <= 22
+    a = augment_seg_matrix(img, lab, np.random.default_rng(5), SegAug(photometric=False))
+    b = augment_seg_matrix(img, lab, np.random.default_rng(5), SegAug(photometric=False, letterbox_p=0.0))
+    assert np.array_equal(a[0], b[0]) and a[2][2] == (0, 0, 96, 96)
+
+
+def test_a_letterboxed_eye_centre_in_a_band_gives_no_heatmap_target():
+    from mgs_core.train.augment import augment_seg_matrix
+    from mgs_core.train.seg import SegArrays, SegConfig, _targets
+
+    img = np.zeros((1, 96, 96, 3), np.uint8)
+    lab = np.zeros((1, 96, 96), np.uint8)
+    lab[0, 20:70, 10:90] = 1
+    lab[0, 2:6, 44:50] = 3
+    aug = SegAug(photometric=False, flip=False, max_rotation=0.0, scale=(1.0, 1.0), max_translate=0.0,
+                 letterbox_p=1.0, letterbox_band=(0.1, 0.1))
+    arrays = SegArrays(img, lab, np.array([[46.5, 3.5]], np.float32), np.array([6.0], np.float32), np.ones(1, bool))
+    cfg = SegConfig(input_size=96, aug=aug)
+    cut = []
+    for k in range(8):  # same seed, same draws: the kept rectangle of the batch's one crop
+        content = augment_seg_matrix(img[0], lab[0], np.random.default_rng(k), aug)[2][2]
+        heat = _targets(arrays, [0], np.random.default_rng(k), cfg)[2][0]
+        cut.append(content[1] > 0)  # bands top and bottom: the eye centre (y 3.5) is in one
+        assert (heat.max() == 0.0) == cut[-1]
+    assert any(cut) and not all(cut)

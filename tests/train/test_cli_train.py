@@ -34,10 +34,10 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--score", str(score), "--json",
                  str(out), "--backend", "torch", "--predictions", str(tmp_path / "pred.csv"),
-                 "--min-confidence", "0.55", "--zoom-below", "0.65", "--flip-tta", "on"]) == 0
+                 "--min-confidence", "0.55", "--zoom-below", "0.65", "--flip-tta", "on", "--zoom-focus", "0.5"]) == 0
     d = json.loads(out.read_text())
     assert d["decision"]["min_confidence"] == 0.55 and d["decision"]["zoom_below"] == 0.65
-    assert d["decision"]["flip_tta"] is True
+    assert d["decision"]["flip_tta"] is True and d["decision"]["zoom_focus"] == 0.5
     assert d["mode"] == "pipeline" and d["n"] == 16 and "iou_eye" in d and "baseline" in d
     assert d["baseline"]["prediction"] == pytest.approx(card["train_score_mean"])
     assert (tmp_path / "pred.csv").read_text().startswith("row,")
@@ -52,8 +52,11 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     assert scard["decision"]["min_confidence"] == 0.55
     runner = LocalRunner.from_checkpoints(dest / "seg.pt", dest / "score.pt", backend="torch", check=None)
     assert runner.keypoint_rules.min_confidence == 0.55 and runner.zoom.below == 0.65 and runner.flip_tta
+    assert runner.zoom.focus == 0.5
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--min-confidence", "1.5"]) == 2
     assert "--min-confidence" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--zoom-focus", "1.2"]) == 2
+    assert "--zoom-focus" in capsys.readouterr().err
 
 
 @pytest.mark.slow
