@@ -101,7 +101,7 @@ class ZoomRules:
     crop. ``below``: a scored eye with a confidence under this is unsure too. No-mouse crops are never zoomed.
     ``focus`` (0 = off): one more tile, ``focus`` x the crop, centred on the first look's heatmap peak (moved inside
     the crop), so that a weak first guess is looked at closer with the eye in the middle of the tile, not at a tile's
-    edge (:func:`focus_tiles`)."""
+    edge (:func:`focus_tiles`); its eye counts only where it :func:`confirms` the first guess."""
 
     grid: int = 2
     side: float = 0.6
@@ -151,8 +151,10 @@ def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.nd
     the crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin."""
     import cv2
 
+    if not 0.0 < rules.focus <= 1.0:
+        raise ValueError(f"focus tiles need 0 < focus <= 1, got {rules.focus}")
     size = crops.shape[1]
-    t = int(round(rules.focus * size))
+    t = max(1, int(round(rules.focus * size)))
     out = np.empty_like(crops)
     origins = []
     for k, (crop, p) in enumerate(zip(crops, peaks)):
@@ -161,6 +163,22 @@ def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.nd
         cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], (size, size), dst=out[k], interpolation=cv2.INTER_LINEAR)
         origins.append((x0, y0, t))
     return out, origins
+
+
+FOCUS_LENGTH_RATIO = 1.5  # a focus tile's eye confirms the first guess within this factor of its length
+
+
+def confirms(first: EyePeak, tile: EyeDecision) -> bool:
+    """Whether a focus tile's decision (in crop coordinates, :func:`from_tile`) confirms the first look's guess: an
+    eye within half the first guess's length of it and of about its length (within :data:`FOCUS_LENGTH_RATIO`).
+    The focus tile re-looks at the first guess at twice the size; it is not a search (the grid tiles are), so an eye
+    it finds elsewhere or at another size is not taken from it (on real top-view frames, a 2x look at a dark
+    floor marker saw an "eye" twice the first guess's size 7 px away; on real faces the same eye within 2 px)."""
+    if tile.peak is None or tile.status not in (SCORED, TOO_SMALL) or first.length <= 0:
+        return False
+    ratio = tile.peak.length / first.length
+    near = np.hypot(tile.peak.x - first.x, tile.peak.y - first.y) <= 0.5 * first.length
+    return bool(near and 1.0 / FOCUS_LENGTH_RATIO <= ratio <= FOCUS_LENGTH_RATIO)
 
 
 def from_tile(d: EyeDecision, origin: tuple[int, int, int], crop_size: int,
@@ -178,13 +196,21 @@ def from_tile(d: EyeDecision, origin: tuple[int, int, int], crop_size: int,
 
 
 def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, crop_size: int,
-                      rules: KeypointRules = KeypointRules()) -> EyeDecision:
-    """The first decision, or the most confident located eye of the zoomed tiles when it is more confident."""
+                      rules: KeypointRules = KeypointRules(), labels: np.ndarray | None = None) -> EyeDecision:
+    """The first decision, or the most confident located eye of the zoomed tiles when it is more confident.
+
+    ``labels``: the crop's own label map from the first look; a tile's eye must then sit on the animal there too
+    (``min_animal_near`` of the disc of one eye length): a zoomed tile sees a small part of the scene, and a dark
+    ring on a bright arena floor can look like an eye in the fur at 2x, but the whole crop shows there is no
+    mouse around it."""
     best = first
     best_conf = first.peak.confidence if first.peak is not None and first.status in (SCORED, TOO_SMALL) else -1.0
     for d, o in zip(tiles, origins):
         if d.status in (SCORED, TOO_SMALL) and d.peak.confidence > best_conf:
-            best, best_conf = from_tile(d, o, crop_size, rules), d.peak.confidence
+            cand = from_tile(d, o, crop_size, rules)
+            if labels is not None and on_animal(labels, cand.peak, crop_size) < rules.min_animal_near:
+                continue
+            best, best_conf = cand, d.peak.confidence
     return best
 
 

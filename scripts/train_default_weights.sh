@@ -2,7 +2,7 @@
 # Regenerate the shipped default weights (mgs_core/weights/seg.pt, score.pt + model cards) from scratch.
 #
 # Everything is synthetic: the data comes from our procedural renderer (mgs synth dataset, renderer v3: scene kinds
-# rack/box/closeup/headfixed/nomouse and, when named, far; eyes 6-120 px in the 256-px crop) with the fixed seeds below; no real mouse
+# rack/box/closeup/headfixed/nomouse and, when named, far and backlit; eyes 6-120 px in the 256-px crop) with the fixed seeds below; no real mouse
 # image is used. Seeds 1000-1999 (sample data) and the test seeds are never used for training.
 #   U-Net training crops      : seed 600001 (4000)
 #   regressor training crops  : seed 600001 + seed 600003 (6000 more)
@@ -24,8 +24,13 @@
 #         two L1 runs from the v0.5 soup on 46000 visible eyes (adds 600011 --hard, 600021-600025, 600031 (20000),
 #         600041, 600043) and their soup. Validation of the far kind: seed 600045 --kinds far (400); its test set:
 #         seed 909093 --kinds far (600, final evaluation only).
+#   v0.7 (renderer kind `backlit`: the dark-field infrared look, rim-lit edges, eyes 8-120 px): U-Net stage k: stage
+#         j's crops + seed 600051 --kinds backlit (4000) + 600053 --kinds backlit --hard (2000); stage l: adds 600057
+#         (5000) and 600059 --hard (2000), both --kinds backlit; stage m: stage l's crops again with --letterbox-aug
+#         0.3 (crops padded as a non-square ROI is). Validation of the kind: seed 600055 --kinds backlit (400); its test
+#         set: seed 909094 --kinds backlit (600, final evaluation only). The regressor is v0.6's.
 #   U-Net seed 11, regressor seed 21, cross-validation seed 0
-# Usage: scripts/train_default_weights.sh [WORK_DIR]   (default runs/v2; about 4 h on 2 quiet CPU cores)
+# Usage: scripts/train_default_weights.sh [WORK_DIR]   (default runs/v2; about 5 h on 2 quiet CPU cores)
 # Environment: SEG_EPOCHS (24), SEG_LIMIT (4000), SCORE_EPOCHS (100), KS ("1 1.25 1.5 2 2.5"), THREADS (2),
 #              DEST (mgs_core/weights), STAGES ("data seg k cv score check eval release": a subset, e.g. "k cv")
 set -euo pipefail
@@ -90,6 +95,9 @@ NOTE_SCORE4="synthetic renderer data only (mgs synth dataset --seed 600001, 6000
 NOTE_SEG6="synthetic renderer data only (mgs synth dataset --seed 600001, 600005, 600007, --seed 600011 --hard with renderer v2; --seed 600021 --hard, 600023 and 600025 --hard with renderer v3), never real mice"
 NOTE_SEG7="synthetic renderer data only (as for stage g, plus --seed 600041 --kinds far and 600043 --kinds far --hard, renderer v3), never real mice"
 NOTE_SEG8="synthetic renderer data only (as for stage g, plus --seed 600041, 600043 --hard, 600047 and 600049 --hard, all --kinds far, renderer v3), never real mice"
+NOTE_SEG9="synthetic renderer data only (as for stage j, plus --seed 600051 and 600053 --hard, both --kinds backlit, renderer v3), never real mice"
+NOTE_SEG10="synthetic renderer data only (as for stage k, plus --seed 600057 and 600059 --hard, both --kinds backlit, renderer v3), never real mice"
+NOTE_SEG11="synthetic renderer data only (as for stage l), never real mice"
 NOTE_SCORE5="synthetic renderer data only (mgs synth dataset --seed 600001, 600003, 600005, 600007, 600011 --hard with renderer v2; 600021 --hard, 600023, 600025 --hard, 600031, 600041 --kinds far, 600043 --kinds far --hard with renderer v3), never real mice"
 NOTE_SCORE="synthetic renderer data only (mgs synth dataset --seed 600001 and --seed 600003, renderer v2), never real mice"
 mkdir -p "$WORK"
@@ -121,6 +129,20 @@ if stage data; then
   [ -f "$DATA/farval/labels.csv" ] || mgs synth dataset --out "$DATA/farval" --n 400 --seed 600045 --kinds far --workers 2
   [ -f "$DATA/fartest/labels.csv" ] || mgs synth dataset --out "$DATA/fartest" --n 600 --seed 909093 --kinds far \
       --workers 2
+  # v0.7: the backlit kind (dark-field infrared, rim-lit edges, eyes 8-120 px): U-Net stages k and l, its validation
+  # and test sets
+  [ -f "$DATA/bl10/labels.csv" ]   || mgs synth dataset --out "$DATA/bl10" --n 4000 --seed 600051 --kinds backlit \
+      --workers 2
+  [ -f "$DATA/blhard10/labels.csv" ] || mgs synth dataset --out "$DATA/blhard10" --n 2000 --seed 600053 \
+      --kinds backlit --hard --workers 2
+  [ -f "$DATA/bl11/labels.csv" ]   || mgs synth dataset --out "$DATA/bl11" --n 5000 --seed 600057 --kinds backlit \
+      --workers 2
+  [ -f "$DATA/blhard11/labels.csv" ] || mgs synth dataset --out "$DATA/blhard11" --n 2000 --seed 600059 \
+      --kinds backlit --hard --workers 2
+  [ -f "$DATA/blval/labels.csv" ]  || mgs synth dataset --out "$DATA/blval" --n 400 --seed 600055 --kinds backlit \
+      --workers 2
+  [ -f "$DATA/bltest/labels.csv" ] || mgs synth dataset --out "$DATA/bltest" --n 600 --seed 909094 --kinds backlit \
+      --workers 2
   [ -f "$DATA/test/labels.csv" ]   || mgs synth dataset --out "$DATA/test" --n 800 --seed 909091 --workers 2
   [ -f "$DATA/test_final/labels.csv" ] || mgs synth dataset --out "$DATA/test_final" --n 800 --seed 909092 --workers 2
   # training sets made of several folders, through one labels.csv each: the regressor's (train_all), U-Net stage c's
@@ -136,6 +158,8 @@ if stage data; then
   DROP_TURNED=train4 combine "$DATA/seg_g" train4 hard6 norm6 hard7
   combine "$DATA/seg_i" seg_g far8 farhard8
   combine "$DATA/seg_j" seg_g far8 farhard8 far9 farhard9
+  combine "$DATA/seg_k" seg_j bl10 blhard10
+  combine "$DATA/seg_l" seg_j bl10 blhard10 bl11 blhard11
   combine "$DATA/score_all5" train_all4 hard5 hard6 norm6 hard7 big8 far8 farhard8
 fi
 
@@ -167,6 +191,15 @@ if stage seg; then
   # stage j (v0.6, shipped): 3 epochs from i at 3e-4, 7000 more far scenes, 15 % of crops magnified and shifted so
   # the head is cut by the border (--edge-aug); far validation eyes found 83.1 -> 87.9 % (docs/model_card.md)
   finetune_seg "$WORK/seg_i.pt" "$DATA/seg_j" "$WORK/seg_j.pt" 3 3e-4 2 20 "$NOTE_SEG8" --edge-aug 0.15
+  # stage k (v0.7): 3 epochs from j at 3e-4, adds 6000 backlit scenes (dark-field infrared, rim-lit edges); backlit
+  # validation eyes found 80.1 -> 91.5 % (docs/model_card.md)
+  finetune_seg "$WORK/seg_j.pt" "$DATA/seg_k" "$WORK/seg_k.pt" 3 3e-4 2 21 "$NOTE_SEG9" --edge-aug 0.15
+  # stage l (v0.7): 3 epochs from k, 7000 more backlit scenes
+  finetune_seg "$WORK/seg_k.pt" "$DATA/seg_l" "$WORK/seg_l.pt" 3 3e-4 2 22 "$NOTE_SEG10" --edge-aug 0.15
+  # stage m (v0.7, shipped): 3 epochs from l on the same crops, 30 % of them letterboxed like a non-square ROI (the
+  # real 832 x 747 infrared frames are padded so; no square-scene kind showed those bands before)
+  finetune_seg "$WORK/seg_l.pt" "$DATA/seg_l" "$WORK/seg_m.pt" 3 3e-4 2 23 "$NOTE_SEG11" --edge-aug 0.15 \
+      --letterbox-aug 0.3
 fi
 
 # 2. the patch window k (in eye lengths) by 5-fold cross-validation of the shipped recipe on 1500 rows
@@ -229,20 +262,23 @@ fi
 # 5. full pipeline on the held-out synthetic test set (the localiser finds the eye; a far-away eye is a miss),
 #    and frames with no mouse at all
 if stage eval; then
-  # the shipped decision (v0.6): heatmap threshold 0.5, zoomed second look below 0.6, the mirrored second look for
-  # unsure crops (chosen on the validation seeds; v0.5: 0.55 / 0.65 without it)
-  DECISION="--min-confidence 0.5 --zoom-below 0.6 --flip-tta on"
-  mgs evaluate --data "$DATA/test" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none $DECISION \
+  # the shipped decision (v0.7): heatmap threshold 0.55, zoomed second look below 0.65 with a focus tile of half the
+  # crop on the first guess, the mirrored second look for unsure crops (chosen on the validation seeds; v0.6: 0.5 /
+  # 0.6 without the focus tile)
+  DECISION="--min-confidence 0.55 --zoom-below 0.65 --zoom-focus 0.5 --flip-tta on"
+  mgs evaluate --data "$DATA/test" --seg "$WORK/seg_m.pt" --score "$WORK/score_far.pt" --check none $DECISION \
       --json "$WORK/eval_test.json" --predictions "$WORK/eval_test_predictions.csv"
-  mgs evaluate --data "$DATA/test_final" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none \
+  mgs evaluate --data "$DATA/test_final" --seg "$WORK/seg_m.pt" --score "$WORK/score_far.pt" --check none \
       $DECISION --json "$WORK/eval_test_final.json"
-  mgs evaluate --data "$DATA/fartest" --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none \
+  mgs evaluate --data "$DATA/fartest" --seg "$WORK/seg_m.pt" --score "$WORK/score_far.pt" --check none \
       $DECISION --json "$WORK/eval_fartest.json"
+  mgs evaluate --data "$DATA/bltest" --seg "$WORK/seg_m.pt" --score "$WORK/score_far.pt" --check none \
+      $DECISION --json "$WORK/eval_bltest.json"
   mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score_flip.pt" --check "$WORK/check.pt" \
       --json "$WORK/eval_test_check.json"
   mgs evaluate --data "$DATA/test" --seg "$WORK/seg.pt" --score "$WORK/score_fixed.pt" --check none \
       --json "$WORK/eval_test_fixed.json"
-  mgs evaluate --nomouse 600 --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --check none $DECISION \
+  mgs evaluate --nomouse 600 --seg "$WORK/seg_m.pt" --score "$WORK/score_far.pt" --check none $DECISION \
       --json "$WORK/eval_nomouse.json"
 fi
 
@@ -250,7 +286,7 @@ fi
 if stage release; then
   # the eye check is not shipped: on the validation crops it cost more found eyes (most of them shut) than it
   # removed false ones (docs/model_card.md, "Eye check"); it stays available as `mgs evaluate --check runs/v2/check.pt`
-  mgs train release --seg "$WORK/seg_j.pt" --score "$WORK/score_far.pt" --eval "$WORK/eval_test.json" \
+  mgs train release --seg "$WORK/seg_m.pt" --score "$WORK/score_far.pt" --eval "$WORK/eval_test.json" \
       --cv "$WORK/cv_paper_fixed.json" --cv "$WORK/cv_paper_scaled.json" \
       $(for K in $KS; do echo --cv "$WORK/cv_k$K.json"; done) \
       --test-set "mgs synth dataset --n 800 --seed 909091 (renderer v3, never used in training)" --dest "$DEST"

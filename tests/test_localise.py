@@ -110,3 +110,17 @@ def test_zoom_focus_travels_in_the_card_and_is_off_without_it():
     zoom = ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(below=0.7, focus=0.5))})
     assert zoom.focus == 0.5 and zoom.below == 0.7
 
+
+
+def test_a_focus_tile_confirms_only_the_first_guess_at_its_size():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, confirms
+
+    first = EyePeak(60.0, 20.0, 0.3, 12.0)
+    same = EyeDecision(SCORED, EyePeak(62.0, 22.0, 0.7, 14.0), 0.7)
+    assert confirms(first, same)
+    assert not confirms(first, EyeDecision(SCORED, EyePeak(67.0, 20.0, 0.7, 12.0), 0.7))  # 7 px away: > half of 12
+    assert not confirms(first, EyeDecision(SCORED, EyePeak(60.0, 20.0, 0.7, 24.0), 0.7))  # twice the length
+    assert not confirms(first, EyeDecision(SCORED, EyePeak(60.0, 20.0, 0.7, 7.0), 0.7))  # under 1/1.5 of it
+    assert confirms(first, EyeDecision(TOO_SMALL, EyePeak(60.0, 20.0, 0.7, 9.0), 0.7))
+    assert not confirms(first, EyeDecision(EYE_HIDDEN, EyePeak(60.0, 20.0, 0.4, 12.0), 0.4))

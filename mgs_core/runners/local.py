@@ -36,8 +36,8 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import (KeypointRules, ZoomRules, decide, flip_tta_from_card, focus_tiles, refine_with_tiles,
-                               zoom_tiles)
+from mgs_core.localise import (KeypointRules, ZoomRules, confirms, decide, flip_tta_from_card, focus_tiles, from_tile,
+                               refine_with_tiles, zoom_tiles)
 from mgs_core.patches import eye_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -373,14 +373,18 @@ class LocalRunner(Runner):
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
     def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:
-        labels, heat, log2len = self.mirrored(crops, maps if maps is not None else self.segment(crops))
-        return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(crops))]
+        return self._decisions(self.mirrored(crops, maps if maps is not None else self.segment(crops)))
+
+    def _decisions(self, maps: tuple) -> list:
+        labels, heat, log2len = maps
+        return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(labels))]
 
     def locate(self, crops: np.ndarray, maps: tuple | None = None) -> list:
         """The localiser's decision per 256-px crop (keypoint U-Net, zoom pass on unsure crops), before the eye check
         and the regressor: :class:`mgs_core.localise.EyeDecision` each. ``maps``: this runner's :meth:`segment`
         output for ``crops`` when the caller already has it."""
-        decisions = self._decide(crops, maps)
+        seen = self.mirrored(crops, maps if maps is not None else self.segment(crops))
+        decisions = self._decisions(seen)
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
         if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
             tiles, origins = zoom_tiles(crops[unsure], self.zoom)
@@ -393,9 +397,11 @@ class LocalRunner(Runner):
             focus_of = {i: (m + j, forigins[j]) for j, i in enumerate(focused)}
             for k, i in enumerate(unsure):
                 ds, os_ = tile_decisions[k * n : (k + 1) * n], list(origins)
-                if i in focus_of:
-                    ds, os_ = ds + [tile_decisions[focus_of[i][0]]], os_ + [focus_of[i][1]]
-                decisions[i] = refine_with_tiles(decisions[i], ds, os_, ROI_SIZE, self.keypoint_rules)
+                if i in focus_of:  # the focus tile only counts where it confirms the first guess
+                    fd, fo = tile_decisions[focus_of[i][0]], focus_of[i][1]
+                    if confirms(decisions[i].peak, from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)):
+                        ds, os_ = ds + [fd], os_ + [fo]
+                decisions[i] = refine_with_tiles(decisions[i], ds, os_, ROI_SIZE, self.keypoint_rules, seen[0][i])
         return decisions
 
     def _checked(self, crops: np.ndarray, decisions: list) -> dict[int, float]:

@@ -75,7 +75,8 @@ def test_flip_tta_looks_again_at_unsure_crops_only(runner):
     # crop's maps (flipped back); sure eyes and clear no-eyes keep their maps; off means the maps are untouched
     from mgs_core.runners.local import FLIP_BAND
 
-    crops = np.stack([render_item(SEED + 2, i, score=float(i % 10)).image for i in range(16)])
+    crops = np.stack([render_item(SEED + 2, i, score=float(i % 10), kind=kind).image for i in range(16)
+                      for kind in ("box", "far", "backlit")])  # small and dark-field eyes: some unsure peaks
     maps = runner.segment(crops)
     before = runner.flip_tta
     try:
@@ -99,29 +100,40 @@ def test_flip_tta_looks_again_at_unsure_crops_only(runner):
 
 
 def test_the_zoom_pass_adds_a_tile_centred_on_the_first_peak(runner, monkeypatch):
-    # the runner's zoom pass with a focus tile: one more tile per unsure crop, the eye taken from it when surer
+    # the runner's zoom pass with a focus tile: one more tile per unsure crop, its eye taken when it confirms the first
+    # guess (same place, same size) and is surer; an eye it finds elsewhere is not taken from it
     from dataclasses import replace
 
     from mgs_core.eye_heatmap import EyePeak
     from mgs_core.localise import EyeDecision
     from mgs_core.types import EYE_HIDDEN
 
-    calls = []
+    calls, focus = [], {"peak": EyePeak(127.5, 127.5, 0.7, 22.0)}
 
-    def scripted(crops, maps=None):
-        calls.append(len(crops))
-        if len(calls) == 1:  # the first look: unsure, a weak peak at (60, 14) near the top edge
-            return [EyeDecision(EYE_HIDDEN, EyePeak(60.0, 14.0, 0.3, 11.0), 0.3)]
+    def scripted(maps):
+        n = len(maps[0])
+        calls.append(n)
+        if len(calls) == 1:  # the first look: unsure, a weak guess at (62, 60), 11 px long
+            return [EyeDecision(EYE_HIDDEN, EyePeak(62.0, 60.0, 0.3, 11.0), 0.3)]
         grid = [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 10.0), 0.2)] * 4
-        return grid + [EyeDecision(SCORED, EyePeak(127.5, 127.5, 0.7, 22.0), 0.7)] * (len(crops) - 4)  # focus: last
+        return grid + [EyeDecision(SCORED, focus["peak"], 0.7)] * (n - 4)  # the focus tile comes last
 
+    monkeypatch.setattr(runner, "segment", lambda crops: None)
+    monkeypatch.setattr(runner, "mirrored", lambda crops, maps: (np.ones((len(crops), 96, 96), np.uint8),) * 3)
+    monkeypatch.setattr(runner, "_decisions", scripted)
     crops = np.zeros((1, 256, 256, 3), np.uint8)
     monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.5))
-    monkeypatch.setattr(runner, "_decide", scripted)
     d = runner.locate(crops)[0]
     assert calls == [1, 5]  # 4 grid tiles + the focus tile
     assert d.status == SCORED and d.peak.confidence == 0.7
     assert abs(d.peak.x - 63.5) < 1e-6 and abs(d.peak.y - 63.5) < 1e-6 and d.peak.length == 11.0  # tile (0, 0, 128)
     calls.clear()
+    focus["peak"] = EyePeak(127.5, 127.5, 0.7, 40.0)  # the same place at twice the size: not the first guess's eye
+    assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 5]
+    calls.clear()
+    focus["peak"] = EyePeak(30.0, 200.0, 0.7, 22.0)  # elsewhere in the tile
+    assert runner.locate(crops)[0].status == EYE_HIDDEN
+    calls.clear()
+    focus["peak"] = EyePeak(127.5, 127.5, 0.7, 22.0)
     monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0))
     assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4]  # off: the grid alone
