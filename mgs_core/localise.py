@@ -133,24 +133,28 @@ class ZoomRules:
 
 def zoom_tiles(crops: np.ndarray, rules: ZoomRules) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """All tiles of all ``crops`` enlarged to the crop size: ``(N * grid^2, S, S, 3)`` and the tile origins."""
-    import cv2
-
     size = crops.shape[1]
     origins = rules.origins(size)
     out = np.empty((len(crops) * len(origins),) + crops.shape[1:], crops.dtype)
     k = 0
     for crop in crops:
-        for x0, y0, t in origins:
-            cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], (size, size), dst=out[k], interpolation=cv2.INTER_LINEAR)
+        for origin in origins:
+            _enlarge(crop, origin, out[k])
             k += 1
     return out, origins
+
+
+def _enlarge(crop: np.ndarray, origin: tuple[int, int, int], dst: np.ndarray) -> None:
+    """The tile ``(x0, y0, side)`` of ``crop`` resized into ``dst`` (the crop's size)."""
+    import cv2
+
+    x0, y0, t = origin
+    cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], dst.shape[1::-1], dst=dst, interpolation=cv2.INTER_LINEAR)
 
 
 def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """One tile per crop of ``rules.focus`` x the crop side centred on its first-look peak (``EyePeak``; moved inside
     the crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin."""
-    import cv2
-
     if not 0.0 < rules.focus <= 1.0:
         raise ValueError(f"focus tiles need 0 < focus <= 1, got {rules.focus}")
     size = crops.shape[1]
@@ -158,10 +162,9 @@ def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.nd
     out = np.empty_like(crops)
     origins = []
     for k, (crop, p) in enumerate(zip(crops, peaks)):
-        x0 = int(np.clip(round(p.x - t / 2), 0, size - t))
-        y0 = int(np.clip(round(p.y - t / 2), 0, size - t))
-        cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], (size, size), dst=out[k], interpolation=cv2.INTER_LINEAR)
+        x0, y0 = (int(np.clip(round(v - t / 2), 0, size - t)) for v in (p.x, p.y))
         origins.append((x0, y0, t))
+        _enlarge(crop, origins[-1], out[k])
     return out, origins
 
 
@@ -200,9 +203,8 @@ def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, cro
     """The first decision, or the most confident located eye of the zoomed tiles when it is more confident.
 
     ``labels``: the crop's own label map from the first look; a tile's eye must then sit on the animal there too
-    (``min_animal_near`` of the disc of one eye length): a zoomed tile sees a small part of the scene, and a dark
-    ring on a bright arena floor can look like an eye in the fur at 2x, but the whole crop shows there is no
-    mouse around it."""
+    (``min_animal_near`` of the disc of one eye length), as the first look's own eye must: a zoomed tile sees only
+    part of the scene and judges "on the animal" from that part alone."""
     best = first
     best_conf = first.peak.confidence if first.peak is not None and first.status in (SCORED, TOO_SMALL) else -1.0
     for d, o in zip(tiles, origins):
@@ -226,6 +228,11 @@ def flip_tta_from_card(card: dict | None) -> bool:
     """Whether the U-Net's decision was chosen with the mirrored second look (``decision.flip_tta``, default off:
     :meth:`mgs_core.runners.local.LocalRunner.mirrored`)."""
     return bool(card_decision(card).get("flip_tta", False))
+
+
+def decision_from_card(card: dict | None) -> tuple[KeypointRules, ZoomRules, bool]:
+    """The whole decision a U-Net's card carries: its rules, its zoom pass and whether to take the mirrored look."""
+    return KeypointRules.from_card(card), ZoomRules.from_card(card), flip_tta_from_card(card)
 
 
 def card_decision(card: dict | None) -> dict:

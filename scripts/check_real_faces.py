@@ -44,11 +44,10 @@ def main() -> int:
     if args.decision:
         import json
 
-        from mgs_core.localise import KeypointRules, ZoomRules, flip_tta_from_card
+        from mgs_core.localise import decision_from_card
 
         card = {"decision": json.loads(Path(args.decision).read_text())["decision"]}
-        runner.keypoint_rules, runner.zoom = KeypointRules.from_card(card), ZoomRules.from_card(card)
-        runner.flip_tta = flip_tta_from_card(card)
+        runner.keypoint_rules, runner.zoom, runner.flip_tta = decision_from_card(card)
     pipe = Pipeline(runner)  # as the app and `mgs score` run it (detail crops for ROIs of 512+ px)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import (KeypointRules, ZoomRules, confirms, decide, flip_tta_from_card, focus_tiles, from_tile,
+from mgs_core.localise import (KeypointRules, ZoomRules, confirms, decide, decision_from_card, focus_tiles, from_tile,
                                refine_with_tiles, zoom_tiles)
 from mgs_core.patches import eye_patches
 from mgs_core.runners.base import Runner
@@ -210,9 +210,10 @@ class LocalRunner(Runner):
         if check == "default":
             check = default_check_path() if default_check_path().is_file() and seg_model.keypoint else None
         check_model, check_card = load_checkpoint(check, kind="eyecheck") if check else (None, None)
-        kw.setdefault("keypoint_rules", KeypointRules.from_card(seg_card))  # the thresholds chosen with this U-Net
-        kw.setdefault("zoom", ZoomRules.from_card(seg_card))
-        kw.setdefault("flip_tta", flip_tta_from_card(seg_card))
+        rules, zoom, flip = decision_from_card(seg_card)  # the decision chosen with this U-Net
+        kw.setdefault("keypoint_rules", rules)
+        kw.setdefault("zoom", zoom)
+        kw.setdefault("flip_tta", flip)
         return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
                    score_card=score_card, check_model=check_model, check_card=check_card, **kw)
 
@@ -373,7 +374,11 @@ class LocalRunner(Runner):
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
     def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:
-        return self._decisions(self.mirrored(crops, maps if maps is not None else self.segment(crops)))
+        return self._decisions(self._looked(crops, maps))
+
+    def _looked(self, crops: np.ndarray, maps: tuple | None = None) -> tuple:
+        """The maps the decision reads: ``maps`` (or the U-Net's on ``crops``) with the mirrored look applied."""
+        return self.mirrored(crops, maps if maps is not None else self.segment(crops))
 
     def _decisions(self, maps: tuple) -> list:
         labels, heat, log2len = maps
@@ -383,24 +388,24 @@ class LocalRunner(Runner):
         """The localiser's decision per 256-px crop (keypoint U-Net, zoom pass on unsure crops), before the eye check
         and the regressor: :class:`mgs_core.localise.EyeDecision` each. ``maps``: this runner's :meth:`segment`
         output for ``crops`` when the caller already has it."""
-        seen = self.mirrored(crops, maps if maps is not None else self.segment(crops))
+        seen = self._looked(crops, maps)
         decisions = self._decisions(seen)
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
         if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
             tiles, origins = zoom_tiles(crops[unsure], self.zoom)
             focused = [i for i in unsure if self.zoom.focus > 0 and decisions[i].peak is not None]
+            forigins: list = []
             if focused:  # and one tile centred on the first look's peak
                 ftiles, forigins = focus_tiles(crops[focused], [decisions[i].peak for i in focused], self.zoom)
                 tiles = np.concatenate([tiles, ftiles])
             tile_decisions = self._decide(tiles)
-            n, m = len(origins), len(unsure) * len(origins)
-            focus_of = {i: (m + j, forigins[j]) for j, i in enumerate(focused)}
+            n = len(origins)
+            focus_of = dict(zip(focused, zip(tile_decisions[len(unsure) * n :], forigins)))  # i -> (decision, origin)
             for k, i in enumerate(unsure):
                 ds, os_ = tile_decisions[k * n : (k + 1) * n], list(origins)
-                if i in focus_of:  # the focus tile only counts where it confirms the first guess
-                    fd, fo = tile_decisions[focus_of[i][0]], focus_of[i][1]
-                    if confirms(decisions[i].peak, from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)):
-                        ds, os_ = ds + [fd], os_ + [fo]
+                fd, fo = focus_of.get(i, (None, None))
+                if fd is not None and confirms(decisions[i].peak, from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)):
+                    ds, os_ = ds + [fd], os_ + [fo]  # the focus tile only counts where it confirms the first guess
                 decisions[i] = refine_with_tiles(decisions[i], ds, os_, ROI_SIZE, self.keypoint_rules, seen[0][i])
         return decisions
 

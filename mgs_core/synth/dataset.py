@@ -166,8 +166,7 @@ def render_item(seed: int, index: int, size: int = 256, score: float | None = No
     target = _log_uniform(rng, lo, hi) * size / 256.0  # eye length wanted in the crop
     far = kind == "far"
     lit = kind == "backlit"
-    look_kind = ("headfixed" if rng.random() < FAR_HEADFIXED else "closeup") if far else kind
-    look_kind = "headfixed" if lit else look_kind
+    look_kind = "headfixed" if lit else (("headfixed" if rng.random() < FAR_HEADFIXED else "closeup") if far else kind)
     style = _scene_style(rng, look_kind)
     look = random_look(rng, style.greyscale)
     if lit:  # a black mouse in front of a dark background: the lamp behind or beside it (mgs_core.synth.lighting)

@@ -42,7 +42,6 @@ def rim_light(img: np.ndarray, lab: np.ndarray, light: RimLight, head_length: fl
     animal = np.isin(lab, (1, 2, 3)).astype(np.uint8)
     if not animal.any():
         return
-    h, w = animal.shape
     dist = cv2.distanceTransform(animal, cv2.DIST_L2, 3)
     outside = cv2.distanceTransform(1 - animal, cv2.DIST_L2, 3)
     sdf = cv2.GaussianBlur(dist - outside, (0, 0), max(1.0, 0.01 * head_length))

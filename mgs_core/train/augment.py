@@ -154,7 +154,7 @@ def letterbox(img: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
         v = a if rows else a.swapaxes(0, 1)
         v[:b] = v[b]
         v[side - b :] = v[side - b - 1]
-    for sl in ((slice(0, b), slice(side - b, side))):
+    for sl in (slice(0, b), slice(side - b, side)):
         band_lab = labels[sl] if rows else labels[:, sl]
         band_lab[band_lab == 3] = 1
     return (0, b, w, h - b) if rows else (b, 0, w - b, h)
