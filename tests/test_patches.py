@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mgs_core.patches import eye_patches, scaled_window
+from mgs_core.patches import eye_patches, scaled_window, shift_from_card, shift_views, shifted_patches
 
 
 def _eye_crop(length: float, cx: float = 128.0, cy: float = 120.0) -> np.ndarray:
@@ -42,3 +42,38 @@ def test_modes_and_errors():
     assert out.shape == (2, 50, 50, 3) and out.dtype == np.uint8
     with pytest.raises(ValueError, match="patch mode"):
         eye_patches(crops, [(0, 0, 1)] * 2, "odd")
+
+
+def test_shift_views_move_the_centre_by_patch_pixels():
+    eyes = [(100.0, 80.0, 30.0), (20.0, 40.0, 8.0)]
+    assert shift_views(eyes, 0.0) == [eyes]
+    views = shift_views(eyes, 2.0, "scaled", 1.5)
+    assert len(views) == 3 and views[0] == eyes
+    step = 2.0 * 30.0 * 1.5 / 50  # 2 patch px of a window of 1.5 x 30 crop px
+    assert views[1][0] == pytest.approx((100.0, 80.0 + step, 30.0))
+    assert views[2][0] == pytest.approx((100.0, 80.0 - step, 30.0))
+    # the moved scaled patch is the centre patch moved by 2 px
+    crop = _eye_crop(30, 100, 80)
+    centre, down = eye_patches(crop[None], [views[0][0]], "scaled", 1.5)[0], eye_patches(crop[None], [views[1][0]],
+                                                                                           "scaled", 1.5)[0]
+    assert np.abs(centre[4:].astype(int) - down[2:-2].astype(int)).mean() < 2
+    assert shift_views(eyes, 1.0, "fixed")[2][1] == (20.0, 39.0, 8.0)  # fixed window: 1 patch px = 1 crop px
+
+
+def test_shift_from_card():
+    assert shift_from_card(None) == 0.0 and shift_from_card({}) == 0.0 and shift_from_card({"tta": None}) == 0.0
+    assert shift_from_card({"tta": {"shift_px": 1}}) == 1.0
+    with pytest.raises(ValueError, match="shift_px"):
+        shift_from_card({"tta": {"shift_px": -1}})
+
+
+@pytest.mark.parametrize("mode", ["scaled", "fixed"])
+def test_shifted_patches_are_the_patches_of_each_view(mode):
+    crops = np.stack([_eye_crop(90, 120, 110), _eye_crop(12, 60, 70), _eye_crop(30, 10, 250)])
+    eyes = [(120.0, 110.0, 90.0), (60.2, 70.7, 12.0), (10.0, 250.0, 30.0)]  # shrunk, enlarged, at the border
+    got = shifted_patches(crops, eyes, 1.5, mode, 1.5)
+    views = shift_views(eyes, 1.5, mode, 1.5)
+    assert got.shape == (3, 3, 50, 50, 3)
+    for g, v in zip(got, views):
+        assert np.array_equal(g, eye_patches(crops, v, mode, 1.5))
+    assert np.array_equal(shifted_patches(crops, eyes, 0.0, mode, 1.5)[0], eye_patches(crops, eyes, mode, 1.5))

@@ -48,6 +48,9 @@ def register(subparsers) -> None:
     p.add_argument("--flip-tta", choices=["on", "off"],
                    help="pipeline: the mirrored second look (crops with an unsure heatmap peak are seen mirrored "
                         "too and the two maps averaged; default: the U-Net card's decision, else off)")
+    p.add_argument("--score-shift", type=float, metavar="PX",
+                   help="pipeline: also score each eye with its centre moved by +-PX patch pixels up and down and "
+                        "average the three (0 = off; default: the score card's tta.shift_px, else off)")
     p.add_argument("--patch", choices=["fixed", "scaled"], default="fixed",
                    help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
     p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")
@@ -102,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             value = getattr(args, name)
             if value is not None and not 0.0 < value < 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must lie between 0 and 1, got {value:g}")
+        if args.score_shift is not None and not 0.0 <= args.score_shift <= 10.0:
+            raise InputError(f"--score-shift must lie in [0, 10] patch pixels (0 = off), got {args.score_shift:g}")
         if args.zoom_focus is not None and not 0.0 <= args.zoom_focus < 1.0:
             raise InputError(f"--zoom-focus must lie in [0, 1) (0 = off), got {args.zoom_focus:g}")
         zoom = {"zoom": None} if args.no_zoom else {}
@@ -116,15 +121,18 @@ def run(args: argparse.Namespace) -> int:
             runner.zoom = replace(runner.zoom, focus=args.zoom_focus)
         if args.flip_tta is not None:
             runner.flip_tta = args.flip_tta == "on"
+        if args.score_shift is not None:
+            runner.score_shift = args.score_shift
         out["seg_model"] = card_id(runner.info().seg_model)
         out["score_model"] = card_id(runner.info().score_model)
         out["decision"] = decision_card(runner.keypoint_rules, runner.zoom, runner.flip_tta)
+        out["score_tta"] = {"shift_px": runner.score_shift}
     if args.data is not None and args.folds is None:
         card = runner.info().score_model
         report = evaluate_pipeline(runner, items, baseline_mean=card.get("train_score_mean"), progress=_progress,
                                    match_radius=args.match_radius)
         report.meta.update({"seg_model": out["seg_model"], "score_model": out["score_model"],
-                            "decision": out["decision"]})
+                            "decision": out["decision"], "score_tta": out["score_tta"]})
     if report is not None:
         report.meta["data"] = str(args.data)
         out = report.to_dict()

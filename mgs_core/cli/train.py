@@ -82,6 +82,9 @@ def register(subparsers) -> None:
                         "inference (not in the paper)")
     r.add_argument("--loss", choices=["mse", "l1"], default=None,
                    help="training loss (default mse, the paper's; l1 fits the median score, which minimises MAE)")
+    r.add_argument("--max-shift", type=int, default=None,
+                   help="largest random shift of the 50x50 sub-window in the 60x60 window, px (default 5, the "
+                        "paper's random 50x50 sub-crop of 60x60)")
     r.add_argument("--width", type=int, default=None,
                    help="channel/unit multiplier of the Table 1 layers (default 1 = the paper's network; not with "
                         "--init, which keeps the parent's)")
@@ -208,10 +211,14 @@ def run_score(args: argparse.Namespace) -> int:
         raise InputError("--width must be a positive integer, and cannot change an --init model's width")
     cfg = recipe_config(args.recipe, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
                         threads=args.threads, patch=patch, patch_k=k, width=args.width, loss=args.loss)
-    if args.flip:
+    if args.max_shift is not None and not 0 <= args.max_shift <= 5:
+        raise InputError(f"--max-shift must lie in 0..5 px (the 60x60 window leaves 5 px each side), got "
+                         f"{args.max_shift}")
+    if args.flip or args.max_shift is not None:
         from dataclasses import replace
 
-        cfg = replace(cfg, aug=replace(cfg.aug, flip=True))
+        cfg = replace(cfg, aug=replace(cfg.aug, flip=bool(args.flip or cfg.aug.flip),
+                                       max_shift=cfg.aug.max_shift if args.max_shift is None else args.max_shift))
     if cfg.epochs < 1 or cfg.batch < 2:
         raise InputError("--epochs must be at least 1 and --batch at least 2")
     ds = _load(args.data)

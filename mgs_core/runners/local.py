@@ -8,7 +8,8 @@ Per ``infer`` call (one frame's ROI crops, or any batch):
    (no_animal / eye_hidden / too_small / scored) from the class map, the eye heatmap peak and the predicted eye
    length; an older segmentation-only U-Net: :mod:`mgs_core.eyes` picks the largest plausible eye blob;
 4. patches as the score checkpoint says (:mod:`mgs_core.patches`: the paper's fixed 50 x 50 window, or a window of
-   k x the eye length resized to 50 x 50) -> ONE batched score call;
+   k x the eye length resized to 50 x 50; with ``score_shift``, the card's ``tta.shift_px``, also the patches at the
+   eye centre moved by +-shift px up and down, whose scores are averaged) -> ONE batched score call;
 5. scores are clamped to [0, 9]; crops that are not ``scored`` get ``score=None``, never a guess.
 
 Detail crops (:class:`mgs_core.runners.base.Runner`): a crop of k x 256 px is scaled to 256 with INTER_AREA for
@@ -38,7 +39,7 @@ import numpy as np
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
 from mgs_core.localise import (KeypointRules, ZoomRules, confirms, decide, decision_from_card, focus_tiles, from_tile,
                                refine_with_tiles, zoom_tiles)
-from mgs_core.patches import eye_patches
+from mgs_core.patches import eye_patches, shift_from_card, shifted_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
 
@@ -144,7 +145,7 @@ class LocalRunner(Runner):
                  seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
                  eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules(),
                  zoom: ZoomRules | None = ZoomRules(), check_model=None, check_card: dict | None = None,
-                 flip_tta: bool = False):
+                 flip_tta: bool = False, score_shift: float = 0.0):
         import torch
 
         if backend not in ("auto", "torch", "onnx"):
@@ -164,6 +165,7 @@ class LocalRunner(Runner):
         self.keypoint_rules = keypoint_rules
         self.zoom = zoom
         self.flip_tta = bool(flip_tta)  # a mirrored second look for crops the decision is unsure of (mirrored)
+        self.score_shift = float(score_shift)  # shift test-time augmentation of the score, patch px (0 = off)
         self.keypoint = bool(getattr(self.seg_model, "keypoint", False))
         self.patch_mode = str(getattr(self.score_model, "patch", "fixed"))
         self.patch_k = float(getattr(self.score_model, "patch_k", 2.5))
@@ -201,7 +203,8 @@ class LocalRunner(Runner):
         ``check``: the eye check: ``"default"`` = the shipped ``check.pt`` (when present and the U-Net is a keypoint
         one), a checkpoint path, or None for none. The decision thresholds come from the U-Net's card (``decision``,
         written by ``mgs train release`` from the evaluation that chose them) unless ``keypoint_rules``/``zoom``/
-        ``flip_tta`` are given."""
+        ``flip_tta`` are given; the score's shift test-time augmentation comes from the score card (``tta.shift_px``)
+        unless ``score_shift`` is given."""
         from mgs_core.models import default_check_path, default_weight_paths, load_checkpoint
 
         dseg, dscore = default_weight_paths()
@@ -214,6 +217,7 @@ class LocalRunner(Runner):
         kw.setdefault("keypoint_rules", rules)
         kw.setdefault("zoom", zoom)
         kw.setdefault("flip_tta", flip)
+        kw.setdefault("score_shift", shift_from_card(score_card))
         return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
                    score_card=score_card, check_model=check_model, check_card=check_card, **kw)
 
@@ -366,11 +370,11 @@ class LocalRunner(Runner):
             raise RuntimeError("a scale-normalised score model needs a keypoint U-Net that predicts the eye length")
         if detail is not None and self.patch_mode == "scaled":
             k = detail.shape[1] / crops.shape[1]
-            patches = eye_patches(detail[idx], [((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5, n * k) for x, y, n in eyes],
-                                  self.patch_mode, self.patch_k)
+            source, eyes = detail[idx], [((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5, n * k) for x, y, n in eyes]
         else:
-            patches = eye_patches(crops[idx], eyes, self.patch_mode, self.patch_k)
-        raw = self.score_patches(patches)
+            source = crops[idx]
+        patches = shifted_patches(source, eyes, self.score_shift, self.patch_mode, self.patch_k)
+        raw = self.score_patches(patches.reshape(-1, *patches.shape[2:])).reshape(len(patches), len(idx)).mean(0)
         return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
 
     def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:

@@ -70,6 +70,9 @@ def release_weights(seg: str | Path, score: str | Path, eval_json: str | Path, d
                 card["decision"] = metrics["decision"]
         if name == "score.pt":
             card["held_out_metrics"]["note"] = "full pipeline: eye found by the shipped U-Net, patch at the found eye"
+            card.pop("tta", None)
+            if (metrics.get("score_tta") or {}).get("shift_px"):  # the score's test-time augmentation it ran with
+                card["tta"] = {"shift_px": float(metrics["score_tta"]["shift_px"])}
             if cvs:
                 card["cross_validation"] = [
                     {k: c.get(k) for k in ("data", "recipe", "patch", "folds", "n", "mae", "rmse", "bias", "icc",

@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mgs_core.patches import eye_patches
+from mgs_core.patches import eye_patches, shift_views
 from mgs_core.runners import load_runner
 from mgs_core.runners.local import MAX_DETAIL
 from mgs_core.synth.dataset import render_item
@@ -53,8 +53,9 @@ def test_detail_crop_is_scored_from_its_own_pixels(runner, items):
     for d, img in zip(detail, big):
         if d.status != SCORED:
             continue
-        patch = eye_patches(img[None], [(d.eye_x, d.eye_y, d.eye_length)], "scaled", k)
-        assert d.score == pytest.approx(float(np.clip(runner.score_patches(patch)[0], 0, 9)), abs=1e-4)
+        views = shift_views([(d.eye_x, d.eye_y, d.eye_length)], runner.score_shift, "scaled", k)
+        raw = np.mean([runner.score_patches(eye_patches(img[None], v, "scaled", k))[0] for v in views])
+        assert d.score == pytest.approx(float(np.clip(raw, 0, 9)), abs=1e-4)
 
 
 @pytest.mark.parametrize("side", [300, 128, 256 * (MAX_DETAIL + 1)])

@@ -110,3 +110,27 @@ def test_flip_tta_averages_a_patch_and_its_mirror(tmp_path):
     from mgs_core.models import load_checkpoint
 
     assert load_checkpoint(path, kind="orbital")[0].flip_tta is True
+
+
+def test_score_shift_averages_the_shifted_patches(tmp_path):
+    from mgs_core.patches import shift_views
+
+    torch.manual_seed(0)
+    score = OrbitalNet(patch="scaled", patch_k=1.5, flip_tta=True).eval()
+    r = LocalRunner(UNet(widths=(4, 8), input_size=64, keypoint=True), score, backend="torch", score_shift=1.0)
+    crops = np.random.default_rng(1).integers(0, 255, (2, 256, 256, 3), dtype=np.uint8)
+    eyes = [(100.0, 90.0, 30.0), (50.0, 160.0, 12.0)]
+    got = r._scores(crops, [0, 1], eyes)
+    from mgs_core.patches import eye_patches
+
+    want = np.mean([r.score_patches(eye_patches(crops, v, "scaled", 1.5)) for v in shift_views(eyes, 1.0, "scaled",
+                                                                                                 1.5)], 0)
+    assert [got[0], got[1]] == pytest.approx(np.clip(want, 0, 9).tolist(), abs=1e-5)
+    r.score_shift = 0.0
+    plain = r._scores(crops, [0, 1], eyes)
+    assert plain[0] == pytest.approx(float(np.clip(r.score_patches(eye_patches(crops[:1], eyes[:1], "scaled", 1.5))[0],
+                                                   0, 9)), abs=1e-5)
+    # the card's tta.shift_px is what from_checkpoints uses
+    seg_path = save_checkpoint(UNet(widths=(4, 8), input_size=64, keypoint=True), tmp_path / "seg.pt")
+    score_path = save_checkpoint(score, tmp_path / "score.pt", {"tta": {"shift_px": 1.5}})
+    assert LocalRunner.from_checkpoints(seg_path, score_path, backend="torch", check=None).score_shift == 1.5

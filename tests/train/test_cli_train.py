@@ -34,10 +34,12 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--score", str(score), "--json",
                  str(out), "--backend", "torch", "--predictions", str(tmp_path / "pred.csv"),
-                 "--min-confidence", "0.55", "--zoom-below", "0.65", "--flip-tta", "on", "--zoom-focus", "0.5"]) == 0
+                 "--min-confidence", "0.55", "--zoom-below", "0.65", "--flip-tta", "on", "--zoom-focus", "0.5",
+                 "--score-shift", "1"]) == 0
     d = json.loads(out.read_text())
     assert d["decision"]["min_confidence"] == 0.55 and d["decision"]["zoom_below"] == 0.65
     assert d["decision"]["flip_tta"] is True and d["decision"]["zoom_focus"] == 0.5
+    assert d["score_tta"] == {"shift_px": 1.0}
     assert d["mode"] == "pipeline" and d["n"] == 16 and "iou_eye" in d and "baseline" in d
     assert d["baseline"]["prediction"] == pytest.approx(card["train_score_mean"])
     assert (tmp_path / "pred.csv").read_text().startswith("row,")
@@ -46,17 +48,20 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
                  "--dest", str(dest)]) == 0
     _, rcard = load_checkpoint(dest / "score.pt", kind="orbital")
     assert "never on real mice" in rcard["trained_on"] and "mae" in rcard["held_out_metrics"]
+    assert rcard["tta"] == {"shift_px": 1.0}  # the score's test-time augmentation it was evaluated with
     assert (dest / "seg.card.md").is_file()
     # the U-Net ships with the thresholds it was evaluated with, and the runner uses them
     _, scard = load_checkpoint(dest / "seg.pt", kind="unet")
     assert scard["decision"]["min_confidence"] == 0.55
     runner = LocalRunner.from_checkpoints(dest / "seg.pt", dest / "score.pt", backend="torch", check=None)
     assert runner.keypoint_rules.min_confidence == 0.55 and runner.zoom.below == 0.65 and runner.flip_tta
-    assert runner.zoom.focus == 0.5
+    assert runner.zoom.focus == 0.5 and runner.score_shift == 1.0
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--min-confidence", "1.5"]) == 2
     assert "--min-confidence" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--zoom-focus", "1.2"]) == 2
     assert "--zoom-focus" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--score-shift", "-1"]) == 2
+    assert "--score-shift" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -77,6 +82,9 @@ def test_bad_input_is_one_line_error(tmp_path, capsys, tiny_dataset):
     assert "--cifar-dir" in capsys.readouterr().err
     assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(tmp_path / "s.pt"), "--width", "0"]) == 2
     assert "--width" in capsys.readouterr().err
+    assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(tmp_path / "s.pt"), "--max-shift",
+                 "7"]) == 2
+    assert "--max-shift" in capsys.readouterr().err
     assert main(["train", "seg", "--data", str(tiny_dataset), "--out", str(tmp_path / "g.pt"), "--edge-aug", "1.5"]) == 2
     assert "--edge-aug" in capsys.readouterr().err
     (tmp_path / "notckpt.pt").write_bytes(b"garbage")
@@ -95,3 +103,12 @@ def test_train_eyecheck_cli_writes_a_checkpoint_with_its_threshold(tmp_path, cap
     assert 0.01 <= model.threshold <= 0.9 and card["threshold"]["threshold"] == model.threshold
     assert sum(card["training"]["candidates"].values()) == card["training"]["n_train"]
     assert "saved" in capsys.readouterr().out
+
+
+def test_train_score_max_shift_is_recorded(tiny_dataset, tmp_path):
+    out = tmp_path / "s.pt"
+    assert main(["train", "score", "--data", str(tiny_dataset), "--out", str(out), "--epochs", "1", "--batch", "4",
+                 "--max-shift", "2", "--flip", "--seed", "3"]) == 0
+    _, card = load_checkpoint(out, kind="orbital")
+    aug = card["training"]["config"]["aug"]
+    assert aug["max_shift"] == 2 and aug["flip"] is True and "--max-shift 2" in card["command"]
