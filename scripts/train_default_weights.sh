@@ -255,8 +255,8 @@ if stage score; then
   score_soup "$WORK/score_l1soup.pt" "$DATA/score_all5" score_c score_far 15 5e-4 "71 72" "$NOTE_SCORE5" --loss l1
   # stage 6 (v0.8, shipped): two such runs from the v0.6 soup on 55,534 visible eyes (adds the backlit scenes) with
   # the sub-window shifted by at most 2 px instead of 5, and their soup; pipeline MAE on the pooled validation sets
-  # (600002, 600004, 600013 --hard, 600045 far, 600055 backlit) 0.5605 -> 0.536 (the same runs with the paper's 5 px:
-  # 0.547 / 0.552; docs/model_card.md)
+  # (600002, 600004, 600013 --hard, 600045 far, 600055 backlit) 0.561 -> 0.544, 0.540 with --score-shift 1 (single
+  # runs with 2 px: 0.544 / 0.549; with the paper's 5 px: 0.552 / 0.547; docs/model_card.md)
   score_soup "$WORK/score_far.pt" "$DATA/score_all6" score_s score_v8 15 5e-4 "83 84" "$NOTE_SCORE6" --loss l1 \
       --max-shift 2
   mgs train score --data "$DATA/train" --out "$WORK/score_fixed.pt" --recipe improved --epochs "$SCORE_EPOCHS" \
