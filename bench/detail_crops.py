@@ -26,7 +26,6 @@ def main() -> int:
     ap.add_argument("--seg")
     ap.add_argument("--score")
     a = ap.parse_args()
-    from mgs_core.patches import eye_patches
     from mgs_core.runners import load_runner
 
     runner = load_runner(seg=a.seg, score=a.score, backend="torch")
@@ -50,8 +49,7 @@ def main() -> int:
             for j, r in enumerate(runner.infer(crops)):
                 if r.status == "scored" and np.hypot(r.eye_x - tx[j], r.eye_y - ty[j]) <= tl[j] / 2:
                     err[side][start + j] = abs(r.score - part["score"].iloc[j])
-            patches = eye_patches(crops, list(zip(tx, ty, tl)), "scaled", runner.score_model.patch_k)
-            pred = np.clip(runner.score_patches(patches), 0, 9)
+            pred = runner.score_eyes(crops, list(zip(tx, ty, tl)))
             oracle[side][start : start + len(part)] = np.abs(pred - part["score"].to_numpy())
     common = np.all([np.isfinite(e) for e in err.values()], axis=0)
     bins = pd.cut(length256, BINS, right=False)

@@ -27,6 +27,7 @@ PATCH = 50
 PATCH_MODES = ("fixed", "scaled")
 DEFAULT_K = 2.5
 MIN_LENGTH = 2.0  # never scale by more than 50 / (k * 2 px)
+MAX_SHIFT_PX = 10.0  # the largest shift test-time augmentation a card or `mgs evaluate --score-shift` may ask for
 SHIFTS = ((0, 0), (0, 1), (0, -1))  # shift_views: the centre first, then down and up (the lids open vertically)
 
 
@@ -121,6 +122,6 @@ def shift_from_card(card: dict | None) -> float:
     """The shift test-time augmentation a score checkpoint's card asks for (``tta.shift_px``; 0 = off)."""
     tta = (card or {}).get("tta") or {}
     value = float(tta.get("shift_px", 0.0) or 0.0) if isinstance(tta, dict) else 0.0
-    if not 0.0 <= value <= 10.0:
-        raise ValueError(f"the score card's tta.shift_px must lie in [0, 10] patch pixels, got {value:g}")
+    if not 0.0 <= value <= MAX_SHIFT_PX:
+        raise ValueError(f"the score card's tta.shift_px must lie in [0, {MAX_SHIFT_PX:g}] patch pixels, got {value:g}")
     return value

@@ -5,7 +5,7 @@ Usage: .venv/bin/python scripts/rescore_found_eyes.py --score PATH [--score-shif
 Each ``DATA:PREDICTIONS.csv`` pair is a labelled dataset folder and the ``--predictions`` CSV that
 ``mgs evaluate --data DATA`` wrote for it. Every row whose outcome is ``found`` and that was scored is cut again at the
 found eye (``pred_x``, ``pred_y``, ``pred_eye_length``) and at the true eye, exactly as the runner cuts it
-(``mgs_core.patches``; mirrored patch and shift views as the regressor's card or ``--score-shift`` says), and scored by
+(``LocalRunner.score_eyes``: mirrored patch and shift views as the card or ``--score-shift`` says), and scored by
 ``--score``. It prints the MAE at the found eye (what the full pipeline reports for that regressor, since the U-Net's
 eyes do not depend on it) and at the true eye, per set and pooled. This is how the regressor candidates in
 docs/model_card.md were compared; it takes seconds where a full evaluation takes minutes.
@@ -29,20 +29,12 @@ def main() -> int:
     import cv2
     import pandas as pd
 
-    from mgs_core.models import load_checkpoint, default_weight_paths
-    from mgs_core.patches import shift_from_card, shifted_patches
     from mgs_core.runners.local import LocalRunner
 
-    score_model, card = load_checkpoint(args.score, kind="orbital")
-    seg_model, _ = load_checkpoint(default_weight_paths()[0], kind="unet")
-    runner = LocalRunner(seg_model, score_model, backend="torch")
-    shift = shift_from_card(card) if args.score_shift is None else args.score_shift
-    mode, k = runner.patch_mode, runner.patch_k
-
-    def scores(crops, eyes):
-        views = shifted_patches(crops, eyes, shift, mode, k)
-        raw = runner.score_patches(views.reshape(-1, *views.shape[2:])).reshape(len(views), len(eyes)).mean(0)
-        return np.clip(raw, 0.0, 9.0)
+    # the runner's own scoring (LocalRunner.score_eyes); its U-Net, the shipped one, is not used
+    kw = {} if args.score_shift is None else {"score_shift": args.score_shift}
+    runner = LocalRunner.from_checkpoints(score=args.score, backend="torch", check=None, **kw)
+    scores, shift = runner.score_eyes, runner.score_shift
 
     found_all, true_all = [], []
     for pair in args.pairs:

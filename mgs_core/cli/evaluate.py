@@ -99,14 +99,16 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         from mgs_core.localise import decision_card
+        from mgs_core.patches import MAX_SHIFT_PX
         from mgs_core.runners import load_runner
 
         for name in ("min_confidence", "zoom_below"):
             value = getattr(args, name)
             if value is not None and not 0.0 < value < 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must lie between 0 and 1, got {value:g}")
-        if args.score_shift is not None and not 0.0 <= args.score_shift <= 10.0:
-            raise InputError(f"--score-shift must lie in [0, 10] patch pixels (0 = off), got {args.score_shift:g}")
+        if args.score_shift is not None and not 0.0 <= args.score_shift <= MAX_SHIFT_PX:
+            raise InputError(f"--score-shift must lie in [0, {MAX_SHIFT_PX:g}] patch pixels (0 = off), got "
+                             f"{args.score_shift:g}")
         if args.zoom_focus is not None and not 0.0 <= args.zoom_focus < 1.0:
             raise InputError(f"--zoom-focus must lie in [0, 1) (0 = off), got {args.zoom_focus:g}")
         zoom = {"zoom": None} if args.no_zoom else {}

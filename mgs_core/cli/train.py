@@ -214,11 +214,11 @@ def run_score(args: argparse.Namespace) -> int:
     if args.max_shift is not None and not 0 <= args.max_shift <= 5:
         raise InputError(f"--max-shift must lie in 0..5 px (the 60x60 window leaves 5 px each side), got "
                          f"{args.max_shift}")
-    if args.flip or args.max_shift is not None:
+    aug = {k: v for k, v in (("flip", True if args.flip else None), ("max_shift", args.max_shift)) if v is not None}
+    if aug:
         from dataclasses import replace
 
-        cfg = replace(cfg, aug=replace(cfg.aug, flip=bool(args.flip or cfg.aug.flip),
-                                       max_shift=cfg.aug.max_shift if args.max_shift is None else args.max_shift))
+        cfg = replace(cfg, aug=replace(cfg.aug, **aug))
     if cfg.epochs < 1 or cfg.batch < 2:
         raise InputError("--epochs must be at least 1 and --batch at least 2")
     ds = _load(args.data)

@@ -370,12 +370,20 @@ class LocalRunner(Runner):
             raise RuntimeError("a scale-normalised score model needs a keypoint U-Net that predicts the eye length")
         if detail is not None and self.patch_mode == "scaled":
             k = detail.shape[1] / crops.shape[1]
-            source, eyes = detail[idx], [((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5, n * k) for x, y, n in eyes]
+            eyes = [((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5, n * k) for x, y, n in eyes]
+            scores = self.score_eyes(detail[idx], eyes)
         else:
-            source = crops[idx]
-        patches = shifted_patches(source, eyes, self.score_shift, self.patch_mode, self.patch_k)
-        raw = self.score_patches(patches.reshape(-1, *patches.shape[2:])).reshape(len(patches), len(idx)).mean(0)
-        return {i: float(np.clip(raw[k], 0.0, 9.0)) for k, i in enumerate(idx)}
+            scores = self.score_eyes(crops[idx], eyes)
+        return {i: float(s) for i, s in zip(idx, scores)}
+
+    def score_eyes(self, crops: np.ndarray, eyes: list[tuple[float, float, float]]) -> np.ndarray:
+        """Clamped scores (N,) of one eye per crop, (x, y, length) in that crop's own pixels, cut and averaged as
+        ``infer`` scores them: the checkpoint's patch mode, the shift views (``score_shift``) and the mirror."""
+        if not len(eyes):
+            return np.zeros(0, np.float32)
+        patches = shifted_patches(crops, eyes, self.score_shift, self.patch_mode, self.patch_k)
+        raw = self.score_patches(patches.reshape(-1, *patches.shape[2:])).reshape(len(patches), len(eyes)).mean(0)
+        return np.clip(raw, 0.0, 9.0)
 
     def _decide(self, crops: np.ndarray, maps: tuple | None = None) -> list:
         return self._decisions(self._looked(crops, maps))

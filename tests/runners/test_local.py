@@ -134,3 +134,15 @@ def test_score_shift_averages_the_shifted_patches(tmp_path):
     seg_path = save_checkpoint(UNet(widths=(4, 8), input_size=64, keypoint=True), tmp_path / "seg.pt")
     score_path = save_checkpoint(score, tmp_path / "score.pt", {"tta": {"shift_px": 1.5}})
     assert LocalRunner.from_checkpoints(seg_path, score_path, backend="torch", check=None).score_shift == 1.5
+
+
+def test_score_eyes_is_what_infer_scores():
+    torch.manual_seed(1)
+    r = LocalRunner(UNet(widths=(4, 8), input_size=64, keypoint=True), OrbitalNet(patch="scaled", patch_k=1.5,
+                                                                                  flip_tta=True).eval(),
+                    backend="torch", score_shift=1.0)
+    crops = np.random.default_rng(2).integers(0, 255, (2, 256, 256, 3), dtype=np.uint8)
+    eyes = [(100.0, 90.0, 30.0), (50.0, 160.0, 12.0)]
+    got = r._scores(crops, [0, 1], eyes)
+    assert r.score_eyes(crops, eyes).tolist() == pytest.approx([got[0], got[1]], abs=1e-6)
+    assert r.score_eyes(crops[:0], []).shape == (0,)
