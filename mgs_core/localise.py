@@ -12,6 +12,10 @@ Per crop (maps at the U-Net's resolution S; see :mod:`mgs_core.eye_heatmap`):
    to judge tightening (the patch would be an up-scaled blur); the eye position is kept, no score is given.
 4. otherwise **scored**: the regressor scores the patch.
 
+The runner adds two second looks at parts of the crop, each one more U-Net pass on tiles enlarged to the crop size:
+the zoom pass (:class:`ZoomRules`) searches unsure crops again, and the closer look (:class:`RefineRules`) re-measures
+the centre and length of small located eyes, whose few map pixels limit both.
+
 ``scorability`` (0-1) summarises how judgeable the crop was: 0 without an animal; the confidence, times
 ``min(1, length / min_judge_length)`` for eyes near the size limit.
 """
@@ -101,20 +105,42 @@ class ZoomRules:
     crop. ``below``: a scored eye with a confidence under this is unsure too. No-mouse crops are never zoomed.
     ``focus`` (0 = off): one more tile, ``focus`` x the crop, centred on the first look's heatmap peak (moved inside
     the crop), so that a weak first guess is looked at closer with the eye in the middle of the tile, not at a tile's
-    edge (:func:`focus_tiles`); its eye counts only where it :func:`confirms` the first guess."""
+    edge (:func:`focus_tiles`); its eye counts only where it :func:`confirms` the first guess. ``focus_close`` (0 =
+    off): one more focus tile, closer still (e.g. 0.33 x the crop, 3x), for a face so small in its ROI that even
+    twice its size leaves the eye unsure (real head-fixed faces at half their frame size: ``docs/benchmarks.md``).
+    ``last`` (0 = off): a last look for a crop whose eye is still hidden after all that: one tile of ``last`` x the
+    crop centred on the most confident peak any look saw (the first or a grid tile's, confident or not), its eye
+    counted where it confirms that peak and sits on the animal; for faces so small that the first look's guess is
+    elsewhere but a grid tile's is on the eye. ``out`` (0 = off): the other way, one view of the whole crop shrunk
+    to ``out`` x its side in the middle of a canvas of the crop's median colour (:func:`zoom_out_tiles`), for an
+    unsure first guess at least :data:`OUT_MIN_LENGTH` crop px long in a crop the animal fills (at least
+    :data:`OUT_MIN_ANIMAL` of the first look's map), counted where it confirms that guess: an ROI drawn tight around a
+    real eye shows it 90-160 crop px long, larger than the U-Net is sure of, and shrunk it looks like a face close-up
+    again. (On a real top-view arena, where the animal class covers 16-32 % of the map, shrinking made whole mice
+    "eyes" in 3.5 % of the frames; tight real ROIs are 71-87 % animal.)"""
 
     grid: int = 2
     side: float = 0.6
     below: float = 0.6
     focus: float = 0.0
+    focus_close: float = 0.0
+    last: float = 0.0
+    out: float = 0.0
 
     @classmethod
     def from_card(cls, card: dict | None) -> "ZoomRules":
-        """The zoom pass with the ``below`` and ``focus`` a U-Net's card carries as ``decision.zoom_below`` and
-        ``decision.zoom_focus`` (defaults 0.6 and 0, off)."""
+        """The zoom pass with the ``below``, ``focus``, ``focus_close``, ``last`` and ``out`` a U-Net's card carries
+        as ``decision.zoom_below``, ``decision.zoom_focus``, ``decision.zoom_focus_close``, ``decision.zoom_last`` and
+        ``decision.zoom_out`` (defaults 0.6, then 0 = off)."""
         d = card_decision(card)
-        kw = {} if d.get("zoom_below") is None else {"below": float(d["zoom_below"])}
-        return cls(**kw) if d.get("zoom_focus") is None else cls(focus=float(d["zoom_focus"]), **kw)
+        names = {"below": "zoom_below", "focus": "zoom_focus", "focus_close": "zoom_focus_close", "last": "zoom_last",
+                 "out": "zoom_out"}
+        return cls(**{k: float(d[v]) for k, v in names.items() if d.get(v) is not None})
+
+    @property
+    def focus_sides(self) -> tuple[float, ...]:
+        """The sides of the focus tiles each unsure crop gets (none when both are off)."""
+        return tuple(s for s in (self.focus, self.focus_close) if s > 0)
 
     def wants(self, d: EyeDecision) -> bool:
         if d.status == NO_ANIMAL:
@@ -152,13 +178,13 @@ def _enlarge(crop: np.ndarray, origin: tuple[int, int, int], dst: np.ndarray) ->
     cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], dst.shape[1::-1], dst=dst, interpolation=cv2.INTER_LINEAR)
 
 
-def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-    """One tile per crop of ``rules.focus`` x the crop side centred on its first-look peak (``EyePeak``; moved inside
-    the crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin."""
-    if not 0.0 < rules.focus <= 1.0:
-        raise ValueError(f"focus tiles need 0 < focus <= 1, got {rules.focus}")
+def focus_tiles(crops: np.ndarray, peaks: list, side: float) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """One tile per crop of ``side`` x the crop side centred on its first-look peak (``EyePeak``; moved inside the
+    crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin."""
+    if not 0.0 < side <= 1.0:
+        raise ValueError(f"focus tiles need 0 < side <= 1, got {side}")
     size = crops.shape[1]
-    t = max(1, int(round(rules.focus * size)))
+    t = max(1, int(round(side * size)))
     out = np.empty_like(crops)
     origins = []
     for k, (crop, p) in enumerate(zip(crops, peaks)):
@@ -166,6 +192,29 @@ def focus_tiles(crops: np.ndarray, peaks: list, rules: ZoomRules) -> tuple[np.nd
         origins.append((x0, y0, t))
         _enlarge(crop, origins[-1], out[k])
     return out, origins
+
+
+OUT_MIN_LENGTH = 24.0  # crop px: a first guess shorter than this gains nothing from being shrunk (ZoomRules.out)
+OUT_MIN_ANIMAL = 0.5  # share of the first look's map the animal must cover for the zoomed-out view (ZoomRules.out)
+
+
+def zoom_out_tiles(crops: np.ndarray, out: float) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+    """Each crop shrunk to ``out`` x its side (area-averaged) in the middle of a canvas of its per-channel median
+    colour: ``(N, S, S, 3)`` and each view's origin ``(x0, y0, side)`` in crop pixels, negative and larger than the
+    crop, so that :func:`from_tile` maps a view's eye back as it does a tile's."""
+    import cv2
+
+    if not 0.0 < out < 1.0:
+        raise ValueError(f"a zoomed-out view needs 0 < out < 1, got {out}")
+    size = crops.shape[1]
+    t = max(1, int(round(out * size)))
+    o = (size - t) // 2
+    views = np.empty_like(crops)
+    for k, crop in enumerate(crops):
+        views[k] = np.median(crop.reshape(-1, crop.shape[-1]), axis=0).astype(crops.dtype)
+        views[k, o : o + t, o : o + t] = cv2.resize(crop, (t, t), interpolation=cv2.INTER_AREA)
+    f = size / t
+    return views, [(-o * f, -o * f, size * f)] * len(crops)
 
 
 FOCUS_LENGTH_RATIO = 1.5  # a focus tile's eye confirms the first guess within this factor of its length
@@ -198,6 +247,38 @@ def from_tile(d: EyeDecision, origin: tuple[int, int, int], crop_size: int,
     return judge_size(p, rules)
 
 
+@dataclass(frozen=True)
+class RefineRules:
+    """A closer look at small eyes (:func:`refined`): a located eye (``scored`` or ``too_small``) shorter than
+    ``below`` crop pixels is looked at again on one tile of ``side`` x the crop centred on it and enlarged to the crop
+    size (:func:`focus_tiles`, 1/``side`` x), and takes that look's centre and length where it :func:`confirms` the
+    first. At the U-Net's map resolution a 10-px eye spans a few map pixels; at 2.5x it spans many more. ``below`` 0 =
+    off (cards made before it)."""
+
+    below: float = 0.0
+    side: float = 0.4
+
+    @classmethod
+    def from_card(cls, card: dict | None) -> "RefineRules":
+        """The closer look a U-Net's card carries as ``decision.refine_below`` / ``decision.refine_side`` (off
+        without them)."""
+        d = card_decision(card)
+        kw = {k: float(d[f"refine_{k}"]) for k in ("below", "side") if d.get(f"refine_{k}") is not None}
+        return cls(**kw)
+
+    def wants(self, d: EyeDecision) -> bool:
+        return self.below > 0 and d.status in (SCORED, TOO_SMALL) and d.peak is not None and d.peak.length < self.below
+
+
+def refined(first: EyeDecision, tile: EyeDecision, rules: KeypointRules = KeypointRules()) -> EyeDecision:
+    """The first look's located eye with the centre and length of a closer look at it (``tile``, in crop
+    coordinates: :func:`from_tile`) where that look :func:`confirms` it, else the first look unchanged. Whether an eye
+    is there and how sure, stays the first look's decision; the size test is redone on the refined length."""
+    if first.peak is None or not confirms(first.peak, tile):
+        return first
+    return judge_size(EyePeak(tile.peak.x, tile.peak.y, first.peak.confidence, tile.peak.length), rules)
+
+
 def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, crop_size: int,
                       rules: KeypointRules = KeypointRules(), labels: np.ndarray | None = None) -> EyeDecision:
     """The first decision, or the most confident located eye of the zoomed tiles when it is more confident.
@@ -216,11 +297,24 @@ def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, cro
     return best
 
 
-def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool = False) -> dict:
+def most_confident_peak(first: EyeDecision, tiles: list[EyeDecision], origins, crop_size: int) -> EyePeak | None:
+    """The most confident heatmap peak any look saw, in crop coordinates, whatever its decision (None when none had
+    a peak): where the last look (:attr:`ZoomRules.last`) is centred."""
+    peaks = [] if first.peak is None else [first.peak]
+    peaks += [from_tile(d, o, crop_size).peak for d, o in zip(tiles, origins) if d.peak is not None]
+    return max(peaks, key=lambda p: p.confidence) if peaks else None
+
+
+def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool = False,
+                  refine: RefineRules | None = None) -> dict:
     """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods
     and :func:`flip_tta_from_card`."""
     out = asdict(rules) | ({} if zoom is None else {"zoom_below": zoom.below})
     out |= {"zoom_focus": zoom.focus} if zoom is not None and zoom.focus > 0 else {}
+    out |= {"zoom_focus_close": zoom.focus_close} if zoom is not None and zoom.focus_close > 0 else {}
+    out |= {"zoom_last": zoom.last} if zoom is not None and zoom.last > 0 else {}
+    out |= {"zoom_out": zoom.out} if zoom is not None and zoom.out > 0 else {}
+    out |= {"refine_below": refine.below, "refine_side": refine.side} if refine is not None and refine.below > 0 else {}
     return out | ({"flip_tta": True} if flip_tta else {})
 
 
@@ -230,9 +324,11 @@ def flip_tta_from_card(card: dict | None) -> bool:
     return bool(card_decision(card).get("flip_tta", False))
 
 
-def decision_from_card(card: dict | None) -> tuple[KeypointRules, ZoomRules, bool]:
-    """The whole decision a U-Net's card carries: its rules, its zoom pass and whether to take the mirrored look."""
-    return KeypointRules.from_card(card), ZoomRules.from_card(card), flip_tta_from_card(card)
+def decision_from_card(card: dict | None) -> tuple[KeypointRules, ZoomRules, bool, RefineRules]:
+    """The whole decision a U-Net's card carries: its rules, its zoom pass, whether to take the mirrored look, and its
+    closer look at small eyes."""
+    return (KeypointRules.from_card(card), ZoomRules.from_card(card), flip_tta_from_card(card),
+            RefineRules.from_card(card))
 
 
 def card_decision(card: dict | None) -> dict:

@@ -96,7 +96,7 @@ def test_focus_tile_is_centred_on_the_first_peak_and_stays_inside_the_crop():
     crops = np.zeros((2, 256, 256, 3), np.uint8)
     crops[0, 98:102, 148:152] = 255  # a spot at (150, 100): the tile is centred on it
     crops[1, 4:8, 250:254] = 255  # near the top-right corner: the tile is moved inside the crop
-    tiles, origins = focus_tiles(crops, [EyePeak(149.5, 99.5, 0.3, 10.0), EyePeak(251.5, 5.5, 0.3, 10.0)], rules)
+    tiles, origins = focus_tiles(crops, [EyePeak(149.5, 99.5, 0.3, 10.0), EyePeak(251.5, 5.5, 0.3, 10.0)], rules.focus)
     assert tiles.shape == (2, 256, 256, 3) and origins == [(86, 36, 128), (128, 0, 128)]
     ys, xs = np.nonzero(tiles[0, ..., 0] > 128)
     assert abs(xs.mean() - 127.5) < 2 and abs(ys.mean() - 127.5) < 2  # the first guess in the middle, 2x larger
@@ -124,3 +124,82 @@ def test_a_focus_tile_confirms_only_the_first_guess_at_its_size():
     assert not confirms(first, EyeDecision(SCORED, EyePeak(60.0, 20.0, 0.7, 7.0), 0.7))  # under 1/1.5 of it
     assert confirms(first, EyeDecision(TOO_SMALL, EyePeak(60.0, 20.0, 0.7, 9.0), 0.7))
     assert not confirms(first, EyeDecision(EYE_HIDDEN, EyePeak(60.0, 20.0, 0.4, 12.0), 0.4))
+
+
+def test_the_closer_look_travels_in_the_card_and_is_off_without_it():
+    from mgs_core.localise import RefineRules, decision_from_card
+
+    assert RefineRules.from_card(None).below == 0.0 and RefineRules.from_card({"decision": {}}) == RefineRules()
+    assert "refine_below" not in decision_card(KeypointRules(), ZoomRules())  # cards made before it stay as they were
+    card = {"decision": decision_card(KeypointRules(), ZoomRules(), refine=RefineRules(below=14.0, side=0.35))}
+    assert card["decision"]["refine_below"] == 14.0 and decision_from_card(card)[3] == RefineRules(14.0, 0.35)
+
+
+def test_the_closer_look_wants_small_located_eyes_only():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, RefineRules
+
+    rules = RefineRules(below=14.0)
+    assert rules.wants(EyeDecision(SCORED, EyePeak(50.0, 50.0, 0.9, 10.0), 0.9))
+    assert rules.wants(EyeDecision(TOO_SMALL, EyePeak(50.0, 50.0, 0.9, 5.0), 0.6))
+    assert not rules.wants(EyeDecision(SCORED, EyePeak(50.0, 50.0, 0.9, 20.0), 0.9))  # large enough already
+    assert not rules.wants(EyeDecision(EYE_HIDDEN, EyePeak(50.0, 50.0, 0.2, 10.0), 0.2))  # no eye: nothing to measure
+    assert not rules.wants(EyeDecision(NO_ANIMAL, None, 0.0))
+    assert not RefineRules().wants(EyeDecision(SCORED, EyePeak(50.0, 50.0, 0.9, 10.0), 0.9))  # off by default
+
+
+def test_the_closer_look_moves_the_eye_only_where_it_confirms_it():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, refined
+
+    first = EyeDecision(SCORED, EyePeak(50.0, 50.0, 0.8, 10.0), 0.8)
+    d = refined(first, EyeDecision(SCORED, EyePeak(51.5, 49.0, 0.95, 11.0), 0.95))
+    assert (d.peak.x, d.peak.y, d.peak.length) == (51.5, 49.0, 11.0)
+    assert d.status == SCORED and d.peak.confidence == 0.8  # whether an eye is there stays the first look's
+    assert refined(first, EyeDecision(SCORED, EyePeak(58.0, 50.0, 0.95, 10.0), 0.95)) is first  # 8 px away
+    assert refined(first, EyeDecision(SCORED, EyePeak(50.0, 50.0, 0.95, 20.0), 0.95)) is first  # twice the size
+    assert refined(first, EyeDecision(EYE_HIDDEN, EyePeak(50.0, 50.0, 0.3, 10.0), 0.3)) is first  # no eye there
+    shorter = refined(first, EyeDecision(SCORED, EyePeak(50.0, 50.0, 0.9, 6.8), 0.9))
+    assert shorter.status == TOO_SMALL and shorter.peak.length == 6.8  # the size test is redone on the new length
+
+
+def test_the_closer_focus_tile_travels_in_the_card_and_is_off_without_it():
+    assert ZoomRules().focus_sides == () and ZoomRules(focus=0.5).focus_sides == (0.5,)
+    assert ZoomRules(focus=0.5, focus_close=0.33).focus_sides == (0.5, 0.33)
+    assert "zoom_focus_close" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards before it
+    card = {"decision": decision_card(KeypointRules(), ZoomRules(below=0.7, focus=0.5, focus_close=0.33))}
+    zoom = ZoomRules.from_card(card)
+    assert (zoom.below, zoom.focus, zoom.focus_close) == (0.7, 0.5, 0.33)
+    assert ZoomRules.from_card({"decision": {"zoom_focus": 0.5}}).focus_close == 0.0
+
+
+def test_the_last_look_is_centred_on_the_most_confident_peak_any_look_saw():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, most_confident_peak
+
+    assert ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(last=0.25))}).last == 0.25
+    assert "zoom_last" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it
+    first = EyeDecision(EYE_HIDDEN, EyePeak(200.0, 200.0, 0.15, 10.0), 0.15)
+    grid = [EyeDecision(EYE_HIDDEN, EyePeak(128.0, 128.0, 0.4, 20.0), 0.4),  # tile (0, 0, 128): crop (63.75, 63.75)
+            EyeDecision(EYE_HIDDEN, EyePeak(10.0, 10.0, 0.1, 20.0), 0.1)]
+    p = most_confident_peak(first, grid, [(0, 0, 128), (128, 0, 128)], 256)
+    assert p.confidence == 0.4 and abs(p.x - 63.75) < 1e-6 and abs(p.length - 10.0) < 1e-6
+    assert most_confident_peak(first, grid[1:], [(128, 0, 128)], 256) is first.peak
+    assert most_confident_peak(EyeDecision(NO_ANIMAL, None, 0.0), [], [], 256) is None
+
+
+def test_a_zoomed_out_view_maps_its_eye_back_to_the_crop():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, from_tile, zoom_out_tiles
+
+    crops = np.full((1, 256, 256, 3), 40, np.uint8)
+    crops[0, 96:104, 156:164] = 250  # a spot at (159.5, 99.5)
+    views, origins = zoom_out_tiles(crops, 0.4)
+    assert views.shape == crops.shape and origins[0][2] > 256 and origins[0][0] < 0
+    assert (views[0, :5, :5] == 40).all()  # the canvas: the crop's median colour, not smeared edges
+    ys, xs = np.nonzero(views[0, ..., 0] > 100)
+    back = from_tile(EyeDecision(SCORED, EyePeak(xs.mean(), ys.mean(), 0.9, 8.0), 0.9), origins[0], 256)
+    assert abs(back.peak.x - 159.5) < 1.5 and abs(back.peak.y - 99.5) < 1.5  # the spot, found in the view
+    assert abs(back.peak.length - 8.0 * 256 / 102) < 1e-6  # lengths grow back by the shrink factor
+    assert ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(out=0.4))}).out == 0.4
+    assert "zoom_out" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it

@@ -45,6 +45,23 @@ def register(subparsers) -> None:
     p.add_argument("--zoom-focus", type=float, metavar="S",
                    help="pipeline: one more zoomed tile of S x the crop centred on the first look's peak (0 = off; "
                         "default: the U-Net card's decision, else off)")
+    p.add_argument("--zoom-focus-close", type=float, metavar="S",
+                   help="pipeline: and one more, closer tile of S x the crop (e.g. 0.33: 3x) centred on the peak (0 = "
+                        "off; default: the U-Net card's decision, else off)")
+    p.add_argument("--zoom-last", type=float, metavar="S",
+                   help="pipeline: a last look at crops still without an eye: one tile of S x the crop (e.g. 0.25: "
+                        "4x) centred on the most confident peak any look saw (0 = off; default: the U-Net card's "
+                        "decision, else off)")
+    p.add_argument("--zoom-out", type=float, metavar="Z",
+                   help="pipeline: and the whole crop shrunk to Z x its side (e.g. 0.4) for unsure eyes of 24+ crop px "
+                        "(an ROI drawn tight around the eye; 0 = off; default: the U-Net card's decision, else off)")
+    p.add_argument("--refine-below", type=float, metavar="PX",
+                   help="pipeline: located eyes shorter than PX crop pixels get a closer look (one tile centred on "
+                        "them, enlarged) that re-measures their centre and length (0 = off; default: the U-Net card's "
+                        "decision, else off)")
+    p.add_argument("--refine-side", type=float, metavar="S",
+                   help="pipeline: the closer look's tile side as a fraction of the crop (default: the U-Net card's "
+                        "decision, else 0.4: 2.5x)")
     p.add_argument("--flip-tta", choices=["on", "off"],
                    help="pipeline: the mirrored second look (crops with an unsure heatmap peak are seen mirrored "
                         "too and the two maps averaged; default: the U-Net card's decision, else off)")
@@ -109,8 +126,14 @@ def run(args: argparse.Namespace) -> int:
         if args.score_shift is not None and not 0.0 <= args.score_shift <= MAX_SHIFT_PX:
             raise InputError(f"--score-shift must lie in [0, {MAX_SHIFT_PX:g}] patch pixels (0 = off), got "
                              f"{args.score_shift:g}")
-        if args.zoom_focus is not None and not 0.0 <= args.zoom_focus < 1.0:
-            raise InputError(f"--zoom-focus must lie in [0, 1) (0 = off), got {args.zoom_focus:g}")
+        for name in ("zoom_focus", "zoom_focus_close", "zoom_last", "zoom_out"):
+            value = getattr(args, name)
+            if value is not None and not 0.0 <= value < 1.0:
+                raise InputError(f"--{name.replace('_', '-')} must lie in [0, 1) (0 = off), got {value:g}")
+        if args.refine_below is not None and not 0.0 <= args.refine_below <= 256:
+            raise InputError(f"--refine-below must lie in [0, 256] crop pixels (0 = off), got {args.refine_below:g}")
+        if args.refine_side is not None and not 0.0 < args.refine_side < 1.0:
+            raise InputError(f"--refine-side must lie between 0 and 1, got {args.refine_side:g}")
         zoom = {"zoom": None} if args.no_zoom else {}
         check = None if args.check == "none" else args.check
         runner = load_runner(seg=args.seg, score=args.score, backend=args.backend, threads=args.threads, check=check,
@@ -119,15 +142,19 @@ def run(args: argparse.Namespace) -> int:
             runner.keypoint_rules = replace(runner.keypoint_rules, min_confidence=args.min_confidence)
         if args.zoom_below is not None and runner.zoom is not None:
             runner.zoom = replace(runner.zoom, below=args.zoom_below)
-        if args.zoom_focus is not None and runner.zoom is not None:
-            runner.zoom = replace(runner.zoom, focus=args.zoom_focus)
+        for name in ("focus", "focus_close", "last", "out"):
+            if getattr(args, f"zoom_{name}") is not None and runner.zoom is not None:
+                runner.zoom = replace(runner.zoom, **{name: getattr(args, f"zoom_{name}")})
+        for name in ("below", "side"):
+            if getattr(args, f"refine_{name}") is not None:
+                runner.refine = replace(runner.refine, **{name: getattr(args, f"refine_{name}")})
         if args.flip_tta is not None:
             runner.flip_tta = args.flip_tta == "on"
         if args.score_shift is not None:
             runner.score_shift = args.score_shift
         out["seg_model"] = card_id(runner.info().seg_model)
         out["score_model"] = card_id(runner.info().score_model)
-        out["decision"] = decision_card(runner.keypoint_rules, runner.zoom, runner.flip_tta)
+        out["decision"] = decision_card(runner.keypoint_rules, runner.zoom, runner.flip_tta, runner.refine)
         out["score_tta"] = {"shift_px": runner.score_shift}
     if args.data is not None and args.folds is None:
         card = runner.info().score_model

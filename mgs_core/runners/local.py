@@ -37,8 +37,9 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import (KeypointRules, ZoomRules, confirms, decide, decision_from_card, focus_tiles, from_tile,
-                               refine_with_tiles, zoom_tiles)
+from mgs_core.localise import (OUT_MIN_ANIMAL, OUT_MIN_LENGTH, KeypointRules, RefineRules, ZoomRules, animal_fraction,
+                               confirms, decide, decision_from_card, focus_tiles, from_tile, most_confident_peak,
+                               on_animal, refine_with_tiles, refined, zoom_out_tiles, zoom_tiles)
 from mgs_core.patches import eye_patches, shift_from_card, shifted_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -145,7 +146,7 @@ class LocalRunner(Runner):
                  seg_card: dict | None = None, score_card: dict | None = None, threads: int | None = None,
                  eye_rules: EyeRules = EyeRules(), keypoint_rules: KeypointRules = KeypointRules(),
                  zoom: ZoomRules | None = ZoomRules(), check_model=None, check_card: dict | None = None,
-                 flip_tta: bool = False, score_shift: float = 0.0):
+                 flip_tta: bool = False, score_shift: float = 0.0, refine: RefineRules = RefineRules()):
         import torch
 
         if backend not in ("auto", "torch", "onnx"):
@@ -164,6 +165,7 @@ class LocalRunner(Runner):
         self.eye_rules = eye_rules
         self.keypoint_rules = keypoint_rules
         self.zoom = zoom
+        self.refine = refine  # the closer look at small located eyes (off unless the U-Net's card or caller sets it)
         self.flip_tta = bool(flip_tta)  # a mirrored second look for crops the decision is unsure of (mirrored)
         self.score_shift = float(score_shift)  # shift test-time augmentation of the score, patch px (0 = off)
         self.keypoint = bool(getattr(self.seg_model, "keypoint", False))
@@ -203,8 +205,8 @@ class LocalRunner(Runner):
         ``check``: the eye check: ``"default"`` = the shipped ``check.pt`` (when present and the U-Net is a keypoint
         one), a checkpoint path, or None for none. The decision thresholds come from the U-Net's card (``decision``,
         written by ``mgs train release`` from the evaluation that chose them) unless ``keypoint_rules``/``zoom``/
-        ``flip_tta`` are given; the score's shift test-time augmentation comes from the score card (``tta.shift_px``)
-        unless ``score_shift`` is given."""
+        ``flip_tta``/``refine`` are given; the score's shift test-time augmentation comes from the score card
+        (``tta.shift_px``) unless ``score_shift`` is given."""
         from mgs_core.models import default_check_path, default_weight_paths, load_checkpoint
 
         dseg, dscore = default_weight_paths()
@@ -213,10 +215,11 @@ class LocalRunner(Runner):
         if check == "default":
             check = default_check_path() if default_check_path().is_file() and seg_model.keypoint else None
         check_model, check_card = load_checkpoint(check, kind="eyecheck") if check else (None, None)
-        rules, zoom, flip = decision_from_card(seg_card)  # the decision chosen with this U-Net
+        rules, zoom, flip, refine = decision_from_card(seg_card)  # the decision chosen with this U-Net
         kw.setdefault("keypoint_rules", rules)
         kw.setdefault("zoom", zoom)
         kw.setdefault("flip_tta", flip)
+        kw.setdefault("refine", refine)
         kw.setdefault("score_shift", shift_from_card(score_card))
         return cls(seg_model, score_model, device=device, backend=backend, seg_card=seg_card,
                    score_card=score_card, check_model=check_model, check_card=check_card, **kw)
@@ -405,21 +408,59 @@ class LocalRunner(Runner):
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
         if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
             tiles, origins = zoom_tiles(crops[unsure], self.zoom)
-            focused = [i for i in unsure if self.zoom.focus > 0 and decisions[i].peak is not None]
-            forigins: list = []
-            if focused:  # and one tile centred on the first look's peak
-                ftiles, forigins = focus_tiles(crops[focused], [decisions[i].peak for i in focused], self.zoom)
-                tiles = np.concatenate([tiles, ftiles])
-            tile_decisions = self._decide(tiles)
+            focused = [i for i in unsure if decisions[i].peak is not None]
+            parts, owners, forigins = [tiles], [], []
+            for side in self.zoom.focus_sides if focused else ():  # and tiles centred on the first look's peak
+                ftiles, fo = focus_tiles(crops[focused], [decisions[i].peak for i in focused], side)
+                parts, owners, forigins = parts + [ftiles], owners + focused, forigins + fo
+            large = [i for i in focused if decisions[i].peak.length >= OUT_MIN_LENGTH
+                     and animal_fraction(seen[0][i]) >= OUT_MIN_ANIMAL] if self.zoom.out > 0 else []
+            if large:  # and the whole crop shrunk, for an eye larger than the U-Net is sure of
+                otiles, oo = zoom_out_tiles(crops[large], self.zoom.out)
+                parts, owners, forigins = parts + [otiles], owners + large, forigins + oo
+            tile_decisions = self._decide(np.concatenate(parts) if len(parts) > 1 else tiles)
             n = len(origins)
-            focus_of = dict(zip(focused, zip(tile_decisions[len(unsure) * n :], forigins)))  # i -> (decision, origin)
+            confirmed: dict = {i: [] for i in unsure}  # a focus tile only counts where it confirms the first guess
+            for i, fd, fo in zip(owners, tile_decisions[len(unsure) * n :], forigins):
+                if confirms(decisions[i].peak, from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)):
+                    confirmed[i].append((fd, fo))
+            last: dict = {}  # i -> the peak the last look is centred on
             for k, i in enumerate(unsure):
-                ds, os_ = tile_decisions[k * n : (k + 1) * n], list(origins)
-                fd, fo = focus_of.get(i, (None, None))
-                if fd is not None and confirms(decisions[i].peak, from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)):
-                    ds, os_ = ds + [fd], os_ + [fo]  # the focus tile only counts where it confirms the first guess
-                decisions[i] = refine_with_tiles(decisions[i], ds, os_, ROI_SIZE, self.keypoint_rules, seen[0][i])
-        return decisions
+                grid = list(tile_decisions[k * n : (k + 1) * n])
+                ds = grid + [fd for fd, _ in confirmed[i]]
+                os_ = list(origins) + [fo for _, fo in confirmed[i]]
+                first, decisions[i] = decisions[i], refine_with_tiles(decisions[i], ds, os_, ROI_SIZE,
+                                                                      self.keypoint_rules, seen[0][i])
+                if self.zoom.last > 0 and decisions[i].status == EYE_HIDDEN:
+                    peak = most_confident_peak(first, grid, origins, ROI_SIZE)
+                    if peak is not None:
+                        last[i] = peak
+            if last:
+                self._last_look(crops, decisions, last, seen[0])
+        return self._refined(crops, decisions)
+
+    def _last_look(self, crops: np.ndarray, decisions: list, peaks: dict, labels: np.ndarray) -> None:
+        """The last look (:attr:`ZoomRules.last`) at the crops ``peaks`` names (i -> the peak to centre on), in one
+        batch; ``decisions`` takes its eye where it confirms the peak and sits on the animal in the first look's
+        ``labels``."""
+        idx = list(peaks)
+        tiles, origins = focus_tiles(crops[idx], [peaks[i] for i in idx], self.zoom.last)
+        for i, d, o in zip(idx, self._decide(tiles), origins):
+            t = from_tile(d, o, ROI_SIZE, self.keypoint_rules)
+            if confirms(peaks[i], t) and on_animal(labels[i], t.peak, ROI_SIZE) >= self.keypoint_rules.min_animal_near:
+                decisions[i] = t
+
+    def _refined(self, crops: np.ndarray, decisions: list) -> list:
+        """``decisions`` with small located eyes re-measured by the closer look (:class:`RefineRules`), in one
+        batch."""
+        small = [i for i, d in enumerate(decisions) if self.refine is not None and self.refine.wants(d)]
+        if not small:
+            return decisions
+        tiles, origins = focus_tiles(crops[small], [decisions[i].peak for i in small], self.refine.side)
+        out = list(decisions)
+        for i, d, o in zip(small, self._decide(tiles), origins):
+            out[i] = refined(decisions[i], from_tile(d, o, ROI_SIZE, self.keypoint_rules), self.keypoint_rules)
+        return out
 
     def _checked(self, crops: np.ndarray, decisions: list) -> dict[int, float]:
         """Eye-check probability of every located (``scored``) eye; empty without an eye check."""

@@ -19,6 +19,15 @@ def runner():
     return load_runner(backend="torch")
 
 
+def _script(runner, monkeypatch, decisions, labels=None) -> None:
+    """The runner's looks scripted: ``decisions(maps)`` gives each look's decisions, the label map (96 x 96; all
+    animal unless ``labels`` (1, 96, 96)) stands for every crop and tile."""
+    labels = np.ones((1, 96, 96), np.uint8) if labels is None else labels
+    monkeypatch.setattr(runner, "segment", lambda crops: None)
+    monkeypatch.setattr(runner, "mirrored", lambda crops, maps: (np.repeat(labels, len(crops), 0),) * 3)
+    monkeypatch.setattr(runner, "_decisions", decisions)
+
+
 def _found(results, items) -> list[bool]:
     ok = []
     for r, it in zip(results, items):
@@ -118,11 +127,9 @@ def test_the_zoom_pass_adds_a_tile_centred_on_the_first_peak(runner, monkeypatch
         grid = [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 10.0), 0.2)] * 4
         return grid + [EyeDecision(SCORED, focus["peak"], 0.7)] * (n - 4)  # the focus tile comes last
 
-    monkeypatch.setattr(runner, "segment", lambda crops: None)
-    monkeypatch.setattr(runner, "mirrored", lambda crops, maps: (np.ones((len(crops), 96, 96), np.uint8),) * 3)
-    monkeypatch.setattr(runner, "_decisions", scripted)
+    _script(runner, monkeypatch, scripted)
     crops = np.zeros((1, 256, 256, 3), np.uint8)
-    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.5))
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.5, focus_close=0.0, out=0.0))
     d = runner.locate(crops)[0]
     assert calls == [1, 5]  # 4 grid tiles + the focus tile
     assert d.status == SCORED and d.peak.confidence == 0.7
@@ -137,3 +144,158 @@ def test_the_zoom_pass_adds_a_tile_centred_on_the_first_peak(runner, monkeypatch
     focus["peak"] = EyePeak(127.5, 127.5, 0.7, 22.0)
     monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0))
     assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4]  # off: the grid alone
+
+
+def test_a_small_located_eye_gets_a_closer_look(runner, monkeypatch):
+    # the closer look: a located eye under refine.below gets one tile of refine.side x the crop centred on it, and
+    # takes that tile's centre and length where the tile confirms it; a large eye, or the look turned off, gets none
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision, RefineRules
+
+    calls, first = [], {"peak": EyePeak(62.0, 60.0, 0.9, 10.0)}
+
+    def scripted(maps):
+        calls.append(len(maps[0]))
+        if len(calls) == 1:  # the first look: a sure, small eye (no zoom pass)
+            return [EyeDecision(SCORED, first["peak"], 0.9)]
+        return [EyeDecision(SCORED, EyePeak(127.5, 127.5, 0.97, 25.0), 0.97)]  # the tile: the eye in its middle
+
+    _script(runner, monkeypatch, scripted)
+    monkeypatch.setattr(runner, "refine", RefineRules(below=14.0, side=0.4))
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    d = runner.locate(crops)[0]
+    assert calls == [1, 1]  # one tile for the one small eye
+    # tile (11, 9, 102): its centre is crop (61.5, 59.5), its 25-px eye 25 x 102/256 crop px
+    assert abs(d.peak.x - 61.5) < 1e-6 and abs(d.peak.y - 59.5) < 1e-6 and abs(d.peak.length - 25 * 102 / 256) < 1e-6
+    assert d.status == SCORED and d.peak.confidence == 0.9  # the first look's decision and confidence
+    calls.clear()
+    first["peak"] = EyePeak(62.0, 60.0, 0.9, 20.0)  # large enough: no closer look
+    assert runner.locate(crops)[0].peak.x == 62.0 and calls == [1]
+    calls.clear()
+    first["peak"] = EyePeak(62.0, 60.0, 0.9, 10.0)
+    monkeypatch.setattr(runner, "refine", RefineRules())  # off
+    assert runner.locate(crops)[0].peak.x == 62.0 and calls == [1]
+
+
+def test_the_closer_focus_tile_finds_what_twice_the_size_leaves_unsure(runner, monkeypatch):
+    # zoom.focus_close: a second focus tile (3x) per unsure crop after the 2x one; it too counts only where it
+    # confirms the first guess (real faces at half their frame size: the 2x tile stays unsure, the 3x one is sure)
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    calls, close = [], {"peak": EyePeak(127.5, 127.5, 0.85, 33.0)}
+
+    def scripted(maps):
+        n = len(maps[0])
+        calls.append(n)
+        if len(calls) == 1:  # the first look: a weak guess at (62, 60), 11 px long
+            return [EyeDecision(EYE_HIDDEN, EyePeak(62.0, 60.0, 0.3, 11.0), 0.3)]
+        grid = [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 10.0), 0.2)] * 4
+        return grid + [EyeDecision(EYE_HIDDEN, EyePeak(127.5, 127.5, 0.45, 22.0), 0.45),  # the 2x tile: unsure
+                       EyeDecision(SCORED, close["peak"], 0.85)]  # the 3x tile comes last
+
+    _script(runner, monkeypatch, scripted)
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.5, focus_close=0.33))
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    d = runner.locate(crops)[0]
+    assert calls == [1, 6]  # 4 grid tiles + the 2x and the 3x focus tiles
+    # the 3x tile (side 84 px, origin (20, 18)): its centre is crop (61.5, 59.5), its 33-px eye 33 x 84/256 px
+    assert d.status == SCORED and d.peak.confidence == 0.85
+    assert abs(d.peak.x - 61.5) < 1e-6 and abs(d.peak.y - 59.5) < 1e-6 and abs(d.peak.length - 33 * 84 / 256) < 1e-6
+    calls.clear()
+    close["peak"] = EyePeak(30.0, 200.0, 0.85, 33.0)  # elsewhere in the tile: not the first guess's eye
+    assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 6]
+
+
+def test_the_last_look_finds_an_eye_the_first_look_missed_but_a_tile_saw(runner, monkeypatch):
+    # zoom.last: a crop still without an eye after the zoom pass gets one tile centred on the most confident peak
+    # any look saw (here a grid tile's, under the threshold), taken where it confirms that peak
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    calls, last = [], {"decision": EyeDecision(SCORED, EyePeak(127.5, 127.5, 0.85, 48.0), 0.85)}
+
+    def scripted(maps):
+        calls.append(len(maps[0]))
+        if len(calls) == 1:  # the first look: a weak guess elsewhere
+            return [EyeDecision(EYE_HIDDEN, EyePeak(200.0, 200.0, 0.15, 10.0), 0.15)]
+        if len(calls) == 2:  # the grid: tile (0, 0, 154) saw the eye, under the threshold
+            return [EyeDecision(EYE_HIDDEN, EyePeak(128.0, 128.0, 0.4, 20.0), 0.4)] + [
+                EyeDecision(EYE_HIDDEN, EyePeak(10.0, 10.0, 0.1, 20.0), 0.1)] * 3
+        return [last["decision"]]  # the last look, 4x, centred on that tile's peak
+
+    _script(runner, monkeypatch, scripted)
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0, focus_close=0.0, last=0.25))
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    d = runner.locate(crops)[0]
+    assert calls == [1, 4, 1]
+    # the tile's peak is crop (76.8, 76.8); the last tile (45, 45, 64) puts its centre at (76.5, 76.5), 48 x 64/256 px
+    assert d.status == SCORED and d.peak.confidence == 0.85
+    assert abs(d.peak.x - 76.5) < 1e-6 and abs(d.peak.y - 76.5) < 1e-6 and abs(d.peak.length - 12.0) < 1e-6
+    calls.clear()
+    last["decision"] = EyeDecision(SCORED, EyePeak(127.5, 127.5, 0.85, 100.0), 0.85)  # another size: not that eye
+    assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4, 1]
+    calls.clear()
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, last=0.0))
+    assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4]  # off: no last look
+
+
+def test_a_large_unsure_eye_is_looked_at_zoomed_out(runner, monkeypatch):
+    # zoom.out: an unsure first guess of 24+ crop px gets one more view, the whole crop shrunk, whose eye counts where
+    # it confirms the guess (an ROI drawn tight around a real eye); a small guess gets no such view
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    calls, first = [], {"peak": EyePeak(127.5, 127.5, 0.4, 100.0)}
+
+    def scripted(maps):
+        n = len(maps[0])
+        calls.append(n)
+        if len(calls) == 1:  # the first look: an unsure, large eye in the middle
+            return [EyeDecision(EYE_HIDDEN, first["peak"], 0.4)]
+        grid = [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 30.0), 0.2)] * 4
+        return grid + [EyeDecision(SCORED, EyePeak(127.5, 127.5, 0.9, 40.0), 0.9)] * (n - 4)  # the shrunk view
+
+    _script(runner, monkeypatch, scripted)
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0, focus_close=0.0, out=0.4))
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    d = runner.locate(crops)[0]
+    assert calls == [1, 5]  # 4 grid tiles + the zoomed-out view
+    assert d.status == SCORED and d.peak.confidence == 0.9
+    assert abs(d.peak.x - 127.5) < 1.5 and abs(d.peak.length - 40.0 * 256 / 102) < 1e-6
+    calls.clear()
+    first["peak"] = EyePeak(127.5, 127.5, 0.4, 12.0)  # a small first guess: nothing to gain from shrinking it
+    assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4]
+
+
+def test_no_zoomed_out_view_where_the_animal_is_small_in_the_crop(runner, monkeypatch):
+    # a large unsure guess in a crop the animal does not fill (a top-view arena) is not shrunk: there the shrunk view
+    # made whole mice "eyes" (docs/model_card.md)
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    calls = []
+
+    def scripted(maps):
+        calls.append(len(maps[0]))
+        if len(calls) == 1:
+            return [EyeDecision(EYE_HIDDEN, EyePeak(127.5, 127.5, 0.4, 100.0), 0.4)]
+        return [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 30.0), 0.2)] * len(maps[0])
+
+    labels = np.zeros((1, 96, 96), np.uint8)
+    labels[0, 30:60, 30:60] = 1  # the animal covers 10 % of the map
+    _script(runner, monkeypatch, scripted, labels)
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0, focus_close=0.0, out=0.4))
+    assert runner.locate(np.zeros((1, 256, 256, 3), np.uint8))[0].status == EYE_HIDDEN and calls == [1, 4]
