@@ -117,7 +117,9 @@ class ZoomRules:
     :data:`OUT_MIN_ANIMAL` of the first look's map), counted where it confirms that guess: an ROI drawn tight around a
     real eye shows it 90-160 crop px long, larger than the U-Net is sure of, and shrunk it looks like a face close-up
     again. (On a real top-view arena, where the animal class covers 16-32 % of the map, shrinking made whole mice
-    "eyes" in 3.5 % of the frames; tight real ROIs are 71-87 % animal.)"""
+    "eyes" in 3.5 % of the frames; tight real ROIs are 71-87 % animal.) ``agree`` (0 = off): a crop still without an
+    eye is given one where two looks (the first and the focus tiles) put the same eye at this confidence or more,
+    though none reached the threshold (:func:`agreed`)."""
 
     grid: int = 2
     side: float = 0.6
@@ -126,15 +128,16 @@ class ZoomRules:
     focus_close: float = 0.0
     last: float = 0.0
     out: float = 0.0
+    agree: float = 0.0
 
     @classmethod
     def from_card(cls, card: dict | None) -> "ZoomRules":
-        """The zoom pass with the ``below``, ``focus``, ``focus_close``, ``last`` and ``out`` a U-Net's card carries
-        as ``decision.zoom_below``, ``decision.zoom_focus``, ``decision.zoom_focus_close``, ``decision.zoom_last`` and
-        ``decision.zoom_out`` (defaults 0.6, then 0 = off)."""
+        """The zoom pass with the ``below``, ``focus``, ``focus_close``, ``last``, ``out`` and ``agree`` a U-Net's
+        card carries as ``decision.zoom_below``, ``decision.zoom_focus``, ``decision.zoom_focus_close``,
+        ``decision.zoom_last``, ``decision.zoom_out`` and ``decision.zoom_agree`` (defaults 0.6, then 0 = off)."""
         d = card_decision(card)
         names = {"below": "zoom_below", "focus": "zoom_focus", "focus_close": "zoom_focus_close", "last": "zoom_last",
-                 "out": "zoom_out"}
+                 "out": "zoom_out", "agree": "zoom_agree"}
         return cls(**{k: float(d[v]) for k, v in names.items() if d.get(v) is not None})
 
     @property
@@ -226,11 +229,34 @@ def confirms(first: EyePeak, tile: EyeDecision) -> bool:
     The focus tile re-looks at the first guess at twice the size; it is not a search (the grid tiles are), so an eye
     it finds elsewhere or at another size is not taken from it (on real top-view frames, a 2x look at a dark
     floor marker saw an "eye" twice the first guess's size 7 px away; on real faces the same eye within 2 px)."""
-    if tile.peak is None or tile.status not in (SCORED, TOO_SMALL) or first.length <= 0:
+    return tile.peak is not None and tile.status in (SCORED, TOO_SMALL) and same_eye(first, tile.peak)
+
+
+def same_eye(a: EyePeak, b: EyePeak) -> bool:
+    """Whether two looks' peaks are the same eye: ``b`` within half ``a``'s length of it and of about its length
+    (within :data:`FOCUS_LENGTH_RATIO`), whatever their confidences."""
+    if a.length <= 0:
         return False
-    ratio = tile.peak.length / first.length
-    near = np.hypot(tile.peak.x - first.x, tile.peak.y - first.y) <= 0.5 * first.length
+    ratio = b.length / a.length
+    near = np.hypot(b.x - a.x, b.y - a.y) <= 0.5 * a.length
     return bool(near and 1.0 / FOCUS_LENGTH_RATIO <= ratio <= FOCUS_LENGTH_RATIO)
+
+
+def agreed(first: EyePeak, views: list[EyePeak], agree: float, rules: KeypointRules = KeypointRules(),
+           labels: np.ndarray | None = None, crop_size: int = 256) -> EyeDecision | None:
+    """An eye that at least two looks agree on (:attr:`ZoomRules.agree`): of the first look's guess and the focus
+    tiles' peaks on it (``views``, crop coordinates, whatever their decision), those of the same eye (:func:`same_eye`)
+    at confidence ``agree`` or more; with two or more, the most confident of them, sized by :func:`judge_size`
+    (and on the animal in the first look's ``labels`` when given), else None. Two unsure looks at one spot at two
+    scales are more evidence than either alone: the shut eyes the threshold misses are mostly such."""
+    votes = ([first] if first.confidence >= agree else []) + [v for v in views
+                                                                  if v.confidence >= agree and same_eye(first, v)]
+    if len(votes) < 2:
+        return None
+    best = max(votes, key=lambda v: v.confidence)
+    if labels is not None and on_animal(labels, best, crop_size) < rules.min_animal_near:
+        return None
+    return judge_size(best, rules)
 
 
 def from_tile(d: EyeDecision, origin: tuple[int, int, int], crop_size: int,
@@ -314,6 +340,7 @@ def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool =
     out |= {"zoom_focus_close": zoom.focus_close} if zoom is not None and zoom.focus_close > 0 else {}
     out |= {"zoom_last": zoom.last} if zoom is not None and zoom.last > 0 else {}
     out |= {"zoom_out": zoom.out} if zoom is not None and zoom.out > 0 else {}
+    out |= {"zoom_agree": zoom.agree} if zoom is not None and zoom.agree > 0 else {}
     out |= {"refine_below": refine.below, "refine_side": refine.side} if refine is not None and refine.below > 0 else {}
     return out | ({"flip_tta": True} if flip_tta else {})
 

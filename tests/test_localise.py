@@ -203,3 +203,21 @@ def test_a_zoomed_out_view_maps_its_eye_back_to_the_crop():
     assert abs(back.peak.length - 8.0 * 256 / 102) < 1e-6  # lengths grow back by the shrink factor
     assert ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(out=0.4))}).out == 0.4
     assert "zoom_out" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it
+
+
+def test_two_unsure_looks_at_the_same_eye_agree_on_it():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import agreed, same_eye
+
+    first = EyePeak(60.0, 40.0, 0.45, 20.0)
+    assert same_eye(first, EyePeak(64.0, 42.0, 0.1, 24.0)) and not same_eye(first, EyePeak(75.0, 40.0, 0.9, 20.0))
+    assert not same_eye(first, EyePeak(60.0, 40.0, 0.9, 40.0))  # twice the size
+    d = agreed(first, [EyePeak(61.0, 41.0, 0.5, 21.0), EyePeak(90.0, 40.0, 0.9, 20.0)], 0.4)
+    assert d.status == SCORED and (d.peak.x, d.peak.confidence) == (61.0, 0.5)  # the surer of the two that agree
+    assert agreed(first, [EyePeak(61.0, 41.0, 0.3, 21.0)], 0.4) is None  # one look alone does not do
+    assert agreed(EyePeak(60.0, 40.0, 0.2, 20.0), [EyePeak(61.0, 41.0, 0.42, 21.0), EyePeak(59.0, 40.0, 0.41, 19.0)],
+                  0.4).peak.confidence == 0.42  # two focus tiles agree, the first look under the bar
+    labels = np.zeros((96, 96), np.uint8)  # no animal there: an eye is part of a head
+    assert agreed(first, [EyePeak(61.0, 41.0, 0.5, 21.0)], 0.4, labels=labels) is None
+    assert ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(agree=0.4))}).agree == 0.4
+    assert "zoom_agree" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it

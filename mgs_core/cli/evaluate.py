@@ -55,6 +55,9 @@ def register(subparsers) -> None:
     p.add_argument("--zoom-out", type=float, metavar="Z",
                    help="pipeline: and the whole crop shrunk to Z x its side (e.g. 0.4) for unsure eyes of 24+ crop px "
                         "(an ROI drawn tight around the eye; 0 = off; default: the U-Net card's decision, else off)")
+    p.add_argument("--zoom-agree", type=float, metavar="T",
+                   help="pipeline: an unsure crop gets an eye where two looks (the first and the focus tiles) put the "
+                        "same eye at confidence T or more (0 = off; default: the U-Net card's decision, else off)")
     p.add_argument("--refine-below", type=float, metavar="PX",
                    help="pipeline: located eyes shorter than PX crop pixels get a closer look (one tile centred on "
                         "them, enlarged) that re-measures their centre and length (0 = off; default: the U-Net card's "
@@ -126,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         if args.score_shift is not None and not 0.0 <= args.score_shift <= MAX_SHIFT_PX:
             raise InputError(f"--score-shift must lie in [0, {MAX_SHIFT_PX:g}] patch pixels (0 = off), got "
                              f"{args.score_shift:g}")
-        for name in ("zoom_focus", "zoom_focus_close", "zoom_last", "zoom_out"):
+        for name in ("zoom_focus", "zoom_focus_close", "zoom_last", "zoom_out", "zoom_agree"):
             value = getattr(args, name)
             if value is not None and not 0.0 <= value < 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must lie in [0, 1) (0 = off), got {value:g}")
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
             runner.keypoint_rules = replace(runner.keypoint_rules, min_confidence=args.min_confidence)
         if args.zoom_below is not None and runner.zoom is not None:
             runner.zoom = replace(runner.zoom, below=args.zoom_below)
-        for name in ("focus", "focus_close", "last", "out"):
+        for name in ("focus", "focus_close", "last", "out", "agree"):
             if getattr(args, f"zoom_{name}") is not None and runner.zoom is not None:
                 runner.zoom = replace(runner.zoom, **{name: getattr(args, f"zoom_{name}")})
         for name in ("below", "side"):

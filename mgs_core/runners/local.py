@@ -37,9 +37,9 @@ import cv2
 import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
-from mgs_core.localise import (OUT_MIN_ANIMAL, OUT_MIN_LENGTH, KeypointRules, RefineRules, ZoomRules, animal_fraction,
-                               confirms, decide, decision_from_card, focus_tiles, from_tile, most_confident_peak,
-                               on_animal, refine_with_tiles, refined, zoom_out_tiles, zoom_tiles)
+from mgs_core.localise import (OUT_MIN_ANIMAL, OUT_MIN_LENGTH, KeypointRules, RefineRules, ZoomRules, agreed,
+                               animal_fraction, confirms, decide, decision_from_card, focus_tiles, from_tile,
+                               most_confident_peak, on_animal, refine_with_tiles, refined, zoom_out_tiles, zoom_tiles)
 from mgs_core.patches import eye_patches, shift_from_card, shifted_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -409,21 +409,27 @@ class LocalRunner(Runner):
         if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
             tiles, origins = zoom_tiles(crops[unsure], self.zoom)
             focused = [i for i in unsure if decisions[i].peak is not None]
-            parts, owners, forigins = [tiles], [], []
+            parts, owners, forigins, kinds = [tiles], [], [], []
             for side in self.zoom.focus_sides if focused else ():  # and tiles centred on the first look's peak
                 ftiles, fo = focus_tiles(crops[focused], [decisions[i].peak for i in focused], side)
                 parts, owners, forigins = parts + [ftiles], owners + focused, forigins + fo
+                kinds += ["focus"] * len(focused)
             large = [i for i in focused if decisions[i].peak.length >= OUT_MIN_LENGTH
                      and animal_fraction(seen[0][i]) >= OUT_MIN_ANIMAL] if self.zoom.out > 0 else []
             if large:  # and the whole crop shrunk, for an eye larger than the U-Net is sure of
                 otiles, oo = zoom_out_tiles(crops[large], self.zoom.out)
                 parts, owners, forigins = parts + [otiles], owners + large, forigins + oo
+                kinds += ["out"] * len(large)
             tile_decisions = self._decide(np.concatenate(parts) if len(parts) > 1 else tiles)
             n = len(origins)
             confirmed: dict = {i: [] for i in unsure}  # a focus tile only counts where it confirms the first guess
-            for i, fd, fo in zip(owners, tile_decisions[len(unsure) * n :], forigins):
-                if confirms(decisions[i].peak, from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)):
+            focus_peaks: dict = {i: [] for i in unsure}  # what each focus tile saw there, sure or not
+            for i, fd, fo, kind in zip(owners, tile_decisions[len(unsure) * n :], forigins, kinds):
+                mapped = from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)
+                if confirms(decisions[i].peak, mapped):
                     confirmed[i].append((fd, fo))
+                if kind == "focus" and mapped.peak is not None:
+                    focus_peaks[i].append(mapped.peak)
             last: dict = {}  # i -> the peak the last look is centred on
             for k, i in enumerate(unsure):
                 grid = list(tile_decisions[k * n : (k + 1) * n])
@@ -431,6 +437,9 @@ class LocalRunner(Runner):
                 os_ = list(origins) + [fo for _, fo in confirmed[i]]
                 first, decisions[i] = decisions[i], refine_with_tiles(decisions[i], ds, os_, ROI_SIZE,
                                                                       self.keypoint_rules, seen[0][i])
+                if self.zoom.agree > 0 and decisions[i].status == EYE_HIDDEN and first.peak is not None:
+                    decisions[i] = agreed(first.peak, focus_peaks[i], self.zoom.agree, self.keypoint_rules,
+                                          seen[0][i], ROI_SIZE) or decisions[i]
                 if self.zoom.last > 0 and decisions[i].status == EYE_HIDDEN:
                     peak = most_confident_peak(first, grid, origins, ROI_SIZE)
                     if peak is not None:

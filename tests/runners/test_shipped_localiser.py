@@ -299,3 +299,36 @@ def test_no_zoomed_out_view_where_the_animal_is_small_in_the_crop(runner, monkey
     _script(runner, monkeypatch, scripted, labels)
     monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0, focus_close=0.0, out=0.4))
     assert runner.locate(np.zeros((1, 256, 256, 3), np.uint8))[0].status == EYE_HIDDEN and calls == [1, 4]
+
+
+def test_an_unsure_eye_two_looks_agree_on_is_located(runner, monkeypatch):
+    # zoom.agree: the first look (0.45) and the 2x focus tile (0.5) put the same eye at one spot, both under the 0.55
+    # threshold: with agree 0.4 the eye is located at the surer look; without it, or with one look only, it is hidden
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    calls, tile = [], {"conf": 0.5}
+
+    def scripted(maps):
+        n = len(maps[0])
+        calls.append(n)
+        if len(calls) % 2 == 1:  # each locate's first look
+            return [EyeDecision(EYE_HIDDEN, EyePeak(62.0, 60.0, 0.45, 11.0), 0.45)]
+        grid = [EyeDecision(EYE_HIDDEN, EyePeak(100.0, 100.0, 0.2, 10.0), 0.2)] * 4
+        c = tile["conf"]
+        return grid + [EyeDecision(EYE_HIDDEN, EyePeak(127.5, 127.5, c, 22.0), c)]  # the 2x focus tile
+
+    _script(runner, monkeypatch, scripted)
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.5, focus_close=0.0, out=0.0, agree=0.4))
+    crops = np.zeros((1, 256, 256, 3), np.uint8)
+    d = runner.locate(crops)[0]
+    assert d.status == SCORED and d.peak.confidence == 0.5  # the focus tile's look, in crop coordinates
+    assert abs(d.peak.x - 63.5) < 1e-6 and abs(d.peak.length - 11.0) < 1e-6
+    tile["conf"] = 0.3  # the tile under the bar: one look alone
+    assert runner.locate(crops)[0].status == EYE_HIDDEN
+    tile["conf"] = 0.5
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, agree=0.0))  # off
+    assert runner.locate(crops)[0].status == EYE_HIDDEN

@@ -35,12 +35,13 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--score", str(score), "--json",
                  str(out), "--backend", "torch", "--predictions", str(tmp_path / "pred.csv"),
                  "--min-confidence", "0.55", "--zoom-below", "0.65", "--flip-tta", "on", "--zoom-focus", "0.5",
-                 "--zoom-focus-close", "0.33", "--zoom-out", "0.4", "--refine-below", "14", "--score-shift", "1"]) == 0
+                 "--zoom-focus-close", "0.33", "--zoom-out", "0.4", "--zoom-agree", "0.4", "--refine-below", "14",
+                 "--score-shift", "1"]) == 0
     d = json.loads(out.read_text())
     assert d["decision"]["min_confidence"] == 0.55 and d["decision"]["zoom_below"] == 0.65
     assert d["decision"]["flip_tta"] is True and d["decision"]["zoom_focus"] == 0.5
     assert d["decision"]["zoom_focus_close"] == 0.33 and d["decision"]["refine_below"] == 14.0
-    assert d["decision"]["zoom_out"] == 0.4 and "zoom_last" not in d["decision"]
+    assert d["decision"]["zoom_out"] == 0.4 and d["decision"]["zoom_agree"] == 0.4 and "zoom_last" not in d["decision"]
     assert d["score_tta"] == {"shift_px": 1.0}
     assert d["mode"] == "pipeline" and d["n"] == 16 and "iou_eye" in d and "baseline" in d
     assert d["baseline"]["prediction"] == pytest.approx(card["train_score_mean"])
@@ -59,6 +60,7 @@ def test_train_seg_score_release_evaluate(tiny_dataset, tmp_path, capsys):
     assert runner.keypoint_rules.min_confidence == 0.55 and runner.zoom.below == 0.65 and runner.flip_tta
     assert runner.zoom.focus == 0.5 and runner.zoom.focus_close == 0.33 and runner.score_shift == 1.0
     assert runner.refine.below == 14.0 and runner.refine.side == 0.4 and runner.zoom.out == 0.4
+    assert runner.zoom.agree == 0.4
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--min-confidence", "1.5"]) == 2
     assert "--min-confidence" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(tiny_dataset), "--seg", str(seg), "--zoom-focus", "1.2"]) == 2
