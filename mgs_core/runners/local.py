@@ -406,47 +406,61 @@ class LocalRunner(Runner):
         seen = self._looked(crops, maps)
         decisions = self._decisions(seen)
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
-        if unsure:  # coarse-to-fine: a second look at zoomed tiles of the unsure crops, all in one batch
-            tiles, origins = zoom_tiles(crops[unsure], self.zoom)
-            focused = [i for i in unsure if decisions[i].peak is not None]
-            parts, owners, forigins, kinds = [tiles], [], [], []
-            for side in self.zoom.focus_sides if focused else ():  # and tiles centred on the first look's peak
-                ftiles, fo = focus_tiles(crops[focused], [decisions[i].peak for i in focused], side)
-                parts, owners, forigins = parts + [ftiles], owners + focused, forigins + fo
-                kinds += ["focus"] * len(focused)
-            large = [i for i in focused if decisions[i].peak.length >= OUT_MIN_LENGTH
-                     and animal_fraction(seen[0][i]) >= OUT_MIN_ANIMAL] if self.zoom.out > 0 else []
-            if large:  # and the whole crop shrunk, for an eye larger than the U-Net is sure of
-                otiles, oo = zoom_out_tiles(crops[large], self.zoom.out)
-                parts, owners, forigins = parts + [otiles], owners + large, forigins + oo
-                kinds += ["out"] * len(large)
-            tile_decisions = self._decide(np.concatenate(parts) if len(parts) > 1 else tiles)
-            n = len(origins)
-            confirmed: dict = {i: [] for i in unsure}  # a focus tile only counts where it confirms the first guess
-            focus_peaks: dict = {i: [] for i in unsure}  # what each focus tile saw there, sure or not
-            for i, fd, fo, kind in zip(owners, tile_decisions[len(unsure) * n :], forigins, kinds):
-                mapped = from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)
-                if confirms(decisions[i].peak, mapped):
-                    confirmed[i].append((fd, fo))
-                if kind == "focus" and mapped.peak is not None:
-                    focus_peaks[i].append(mapped.peak)
-            last: dict = {}  # i -> the peak the last look is centred on
-            for k, i in enumerate(unsure):
-                grid = list(tile_decisions[k * n : (k + 1) * n])
-                ds = grid + [fd for fd, _ in confirmed[i]]
-                os_ = list(origins) + [fo for _, fo in confirmed[i]]
-                first, decisions[i] = decisions[i], refine_with_tiles(decisions[i], ds, os_, ROI_SIZE,
-                                                                      self.keypoint_rules, seen[0][i])
-                if self.zoom.agree > 0 and decisions[i].status == EYE_HIDDEN and first.peak is not None:
-                    decisions[i] = agreed(first.peak, focus_peaks[i], self.zoom.agree, self.keypoint_rules,
-                                          seen[0][i], ROI_SIZE) or decisions[i]
-                if self.zoom.last > 0 and decisions[i].status == EYE_HIDDEN:
-                    peak = most_confident_peak(first, grid, origins, ROI_SIZE)
-                    if peak is not None:
-                        last[i] = peak
-            if last:
-                self._last_look(crops, decisions, last, seen[0])
+        if unsure:  # coarse-to-fine: second looks at the unsure crops (ZoomRules), all views in one batch
+            self._zoom_pass(crops, decisions, unsure, seen[0])
         return self._refined(crops, decisions)
+
+    def _zoom_pass(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray) -> None:
+        """``decisions[i]`` for each unsure crop ``i`` after the zoom pass: the grid tiles and the views that confirm
+        the first guess (:meth:`_views`) compete on confidence (``refine_with_tiles``, on the animal in the first
+        look's ``labels``); a crop still without an eye may get one where two looks agree, then the last look."""
+        grid, origins, confirmed, focus_peaks = self._views(crops, decisions, unsure, labels)
+        last: dict = {}  # i -> the peak the last look is centred on
+        for i in unsure:
+            ds = grid[i] + [fd for fd, _ in confirmed[i]]
+            os_ = list(origins) + [fo for _, fo in confirmed[i]]
+            first, decisions[i] = decisions[i], refine_with_tiles(decisions[i], ds, os_, ROI_SIZE,
+                                                                  self.keypoint_rules, labels[i])
+            if self.zoom.agree > 0 and decisions[i].status == EYE_HIDDEN and first.peak is not None:
+                decisions[i] = agreed(first.peak, focus_peaks[i], self.zoom.agree, self.keypoint_rules, labels[i],
+                                      ROI_SIZE) or decisions[i]
+            if self.zoom.last > 0 and decisions[i].status == EYE_HIDDEN:
+                peak = most_confident_peak(first, grid[i], origins, ROI_SIZE)
+                if peak is not None:
+                    last[i] = peak
+        if last:
+            self._last_look(crops, decisions, last, labels)
+
+    def _views(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray) -> tuple:
+        """One U-Net batch over every second look at the unsure crops: the grid tiles, the focus tiles on each first
+        guess, and the zoomed-out view of large guesses in crops the animal fills. Returns ``(grid, origins,
+        confirmed, focus_peaks)``: per crop its grid tiles' decisions (at ``origins``), the (decision, origin) of the
+        views that confirm its first guess, and the peaks its focus tiles saw, sure or not (in crop coordinates)."""
+        tiles, origins = zoom_tiles(crops[unsure], self.zoom)
+        focused = [i for i in unsure if decisions[i].peak is not None]
+        parts, owners, forigins, kinds = [tiles], [], [], []
+        for side in self.zoom.focus_sides if focused else ():
+            ftiles, fo = focus_tiles(crops[focused], [decisions[i].peak for i in focused], side)
+            parts, owners, forigins = parts + [ftiles], owners + focused, forigins + fo
+            kinds += ["focus"] * len(focused)
+        large = [i for i in focused if decisions[i].peak.length >= OUT_MIN_LENGTH
+                 and animal_fraction(labels[i]) >= OUT_MIN_ANIMAL] if self.zoom.out > 0 else []
+        if large:
+            otiles, oo = zoom_out_tiles(crops[large], self.zoom.out)
+            parts, owners, forigins = parts + [otiles], owners + large, forigins + oo
+            kinds += ["out"] * len(large)
+        tile_decisions = self._decide(np.concatenate(parts) if len(parts) > 1 else tiles)
+        n = len(origins)
+        grid = {i: list(tile_decisions[k * n : (k + 1) * n]) for k, i in enumerate(unsure)}
+        confirmed: dict = {i: [] for i in unsure}
+        focus_peaks: dict = {i: [] for i in unsure}
+        for i, fd, fo, kind in zip(owners, tile_decisions[len(unsure) * n :], forigins, kinds):
+            mapped = from_tile(fd, fo, ROI_SIZE, self.keypoint_rules)
+            if confirms(decisions[i].peak, mapped):
+                confirmed[i].append((fd, fo))
+            if kind == "focus" and mapped.peak is not None:
+                focus_peaks[i].append(mapped.peak)
+        return grid, origins, confirmed, focus_peaks
 
     def _last_look(self, crops: np.ndarray, decisions: list, peaks: dict, labels: np.ndarray) -> None:
         """The last look (:attr:`ZoomRules.last`) at the crops ``peaks`` names (i -> the peak to centre on), in one
