@@ -42,26 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("--zoom-below", type=float, metavar="T",
                    help="pipeline: scored eyes under this confidence get the zoomed second look too (default: the "
                         "U-Net card's decision, else 0.6)")
-    p.add_argument("--zoom-focus", type=float, metavar="S",
-                   help="pipeline: one more zoomed tile of S x the crop centred on the first look's peak (0 = off; "
-                        "default: the U-Net card's decision, else off)")
-    p.add_argument("--zoom-focus-close", type=float, metavar="S",
-                   help="pipeline: and one more, closer tile of S x the crop (e.g. 0.33: 3x) centred on the peak (0 = "
-                        "off; default: the U-Net card's decision, else off)")
-    p.add_argument("--zoom-last", type=float, metavar="S",
-                   help="pipeline: a last look at crops still without an eye: one tile of S x the crop (e.g. 0.25: "
-                        "4x) centred on the most confident peak any look saw (0 = off; default: the U-Net card's "
-                        "decision, else off)")
-    p.add_argument("--zoom-out", type=float, metavar="Z",
-                   help="pipeline: and the whole crop shrunk to Z x its side (e.g. 0.4) for unsure eyes of 24+ crop px "
-                        "(an ROI drawn tight around the eye; 0 = off; default: the U-Net card's decision, else off)")
-    p.add_argument("--zoom-agree", type=float, metavar="T",
-                   help="pipeline: an unsure crop gets an eye where two looks (the first and the focus tiles) put the "
-                        "same eye at confidence T or more (0 = off; default: the U-Net card's decision, else off)")
-    p.add_argument("--refine-below", type=float, metavar="PX",
-                   help="pipeline: located eyes shorter than PX crop pixels get a closer look (one tile centred on "
-                        "them, enlarged) that re-measures their centre and length (0 = off; default: the U-Net card's "
-                        "decision, else off)")
+    for flag, metavar, what in _LOOKS:
+        p.add_argument(flag, type=float, metavar=metavar,
+                       help=f"pipeline: {what} (0 = off; default: the U-Net card's decision, else off)")
     p.add_argument("--refine-side", type=float, metavar="S",
                    help="pipeline: the closer look's tile side as a fraction of the crop (default: the U-Net card's "
                         "decision, else 0.4: 2.5x)")
@@ -75,6 +58,21 @@ def register(subparsers) -> None:
                    help="CV: the paper's fixed 50x50 window, or k x the eye length resized to 50x50")
     p.add_argument("--patch-k", type=float, default=2.5, help="CV with --patch scaled: window side in eye lengths")
     p.set_defaults(func=run)
+
+
+# the extra looks of the decision (mgs_core.localise.ZoomRules / RefineRules): flag, metavar, what it does
+_LOOKS = (
+    ("--zoom-focus", "S", "one more zoomed tile of S x the crop centred on the first look's peak"),
+    ("--zoom-focus-close", "S", "and one more, closer tile of S x the crop (e.g. 0.33: 3x) centred on the peak"),
+    ("--zoom-out", "Z", "and the whole crop shrunk to Z x its side (e.g. 0.4) for unsure eyes of 24+ crop px in a "
+                        "crop the animal fills (an ROI drawn tight around the eye)"),
+    ("--zoom-agree", "T", "an unsure crop gets an eye where two looks (the first and the focus tiles) put the same eye "
+                          "at confidence T or more"),
+    ("--zoom-last", "S", "a last look at crops still without an eye: one tile of S x the crop (e.g. 0.25: 4x) centred "
+                         "on the most confident peak any look saw"),
+    ("--refine-below", "PX", "located eyes shorter than PX crop pixels get a closer look (one tile centred on them, "
+                             "enlarged) that re-measures their centre and length"),
+)
 
 
 def _progress(done: int, total: int, message: str) -> None:
