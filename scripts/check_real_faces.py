@@ -11,6 +11,11 @@ can judge whether the eye was found where they see it. Nothing here trains on th
 centred on where the whole-frame run put the eye (moved inside the frame): the eye then fills much more of the crop
 (an eye ~72 frame px long is ~90 crop px in a 200-px ROI). A summary line per side as for ``--scales``.
 
+``--looks mirror rot15 dark jpeg30 ...`` (names in ``LOOKS``): the whole frames changed as another camera or setup
+would show them (mirrored, rotated, darker, brighter, blurred, JPEG-compressed, noisy, tinted, another gamma, a
+quarter of the resolution), the eye counting within half an eye length of where the whole-frame run put it (moved
+with the frame). A summary line per look.
+
 ``--scales 0.5 0.35 0.25``: the same faces seen from further away. Each frame is shrunk by the factor and pasted in
 the top-left corner of a canvas of its own size (filled with the frame's median grey), the whole canvas is the ROI,
 and the eye counts as found within half an eye length of where the whole-frame run put it on the full-size frame
@@ -37,6 +42,7 @@ def main() -> int:
     ap.add_argument("--decision", help="use the decision recorded in this `mgs evaluate --json` file")
     ap.add_argument("--scales", type=float, nargs="*", default=[], help="also shrink each frame by these factors")
     ap.add_argument("--tight", type=int, nargs="*", default=[], help="also ROIs of these sides (frame px) on the eye")
+    ap.add_argument("--looks", nargs="*", default=[], choices=sorted(LOOKS), help="also the frames changed so")
     args = ap.parse_args()
     if not REAL.is_dir():
         print(f"{REAL} is absent; nothing to check", file=sys.stderr)
@@ -85,6 +91,8 @@ def main() -> int:
         check_scale(pipe, refs, s)
     for side in args.tight:
         check_tight(pipe, refs, side)
+    for name in args.looks:
+        check_look(pipe, refs, name)
     return 0
 
 
@@ -115,6 +123,70 @@ def check_tight(pipe, refs: dict, side: int) -> None:
         cases.append((name, rgb, RoiSet((Roi("eye", x0, y0, side, side),), w, h), ref, 1.0,
                       f"eye {ref.eye_length * 256 / side:.0f} crop px"))
     _report(pipe, f"tight {side}", cases)
+
+
+def _rotate(rgb: np.ndarray, deg: float):
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
+    return cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_REPLICATE), lambda x, y: tuple(m @ (x, y, 1.0))
+
+
+def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    _, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1])
+
+
+def _scaled(rgb: np.ndarray, gain, offset: float = 0.0) -> np.ndarray:
+    return np.clip(rgb * np.asarray(gain, np.float64) + offset, 0, 255).astype(np.uint8)
+
+
+def _lowres(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _noisy(rgb: np.ndarray) -> np.ndarray:
+    return _scaled(rgb + np.random.default_rng(0).normal(0, 12, rgb.shape), 1.0)
+
+
+def _same(x, y):
+    return x, y
+
+
+# name -> frame -> (changed frame, where a frame point goes)
+LOOKS = {
+    "mirror": lambda f: (np.ascontiguousarray(f[:, ::-1]), lambda x, y: (f.shape[1] - 1 - x, y)),
+    "rot15": lambda f: _rotate(f, 15.0),
+    "rot-15": lambda f: _rotate(f, -15.0),
+    "dark": lambda f: (_scaled(f, 0.45), _same),
+    "bright": lambda f: (_scaled(f, 1.6, 20.0), _same),
+    "blur": lambda f: (cv2.GaussianBlur(f, (0, 0), 3), _same),
+    "jpeg30": lambda f: (_jpeg(f, 30), _same),
+    "noise": lambda f: (_noisy(f), _same),
+    "tint-red": lambda f: (_scaled(f, (1.0, 0.55, 0.5)), _same),
+    "tint-blue": lambda f: (_scaled(f, (0.5, 0.6, 1.0)), _same),
+    "gamma2": lambda f: ((255 * (f / 255.0) ** 2.0).astype(np.uint8), _same),
+    "lowres": lambda f: (_lowres(f), _same),
+}
+
+
+def check_look(pipe, refs: dict, name: str) -> None:
+    """The whole frames changed by ``LOOKS[name]``: eyes found near the whole-frame run's eye (moved with the frame)."""
+    from types import SimpleNamespace
+
+    from mgs_core.types import Roi, RoiSet
+
+    cases = []
+    for fname, (rgb, ref) in refs.items():
+        if not ref.eye_visible or ref.eye_length is None:
+            continue
+        frame, move = LOOKS[name](rgb)
+        x, y = move(ref.eye_x, ref.eye_y)
+        h, w = frame.shape[:2]
+        moved = SimpleNamespace(eye_visible=True, eye_x=x, eye_y=y, eye_length=ref.eye_length)
+        cases.append((fname, frame, RoiSet((Roi("frame", 0, 0, w, h),), w, h), moved, 1.0, name))
+    _report(pipe, f"look {name}", cases)
 
 
 def _report(pipe, tag: str, cases: list) -> None:
