@@ -76,6 +76,12 @@ def on_animal(labels: np.ndarray, peak: EyePeak, crop_size: int) -> float:
     return float(np.isin(labels[y0:y1, x0:x1][disc], ANIMAL_OR_EYE).mean())
 
 
+def sits_on_animal(labels: np.ndarray, peak: EyePeak, crop_size: int, rules: KeypointRules = KeypointRules()) -> bool:
+    """Whether an eye candidate sits on the animal: at least ``rules.min_animal_near`` of the disc around it is
+    animal/ears/eyes in ``labels`` (:func:`on_animal`)."""
+    return on_animal(labels, peak, crop_size) >= rules.min_animal_near
+
+
 def decide(labels: np.ndarray, heat_prob: np.ndarray, log2_length: np.ndarray, crop_size: int = 256,
            rules: KeypointRules = KeypointRules()) -> EyeDecision:
     """The decision for one crop from its (S, S) label map, heatmap probability and log2-length maps."""
@@ -84,7 +90,7 @@ def decide(labels: np.ndarray, heat_prob: np.ndarray, log2_length: np.ndarray, c
     if animal_fraction(labels) < rules.min_animal_frac:
         return EyeDecision(NO_ANIMAL, None, 0.0)
     peak = decode_peak(heat_prob, log2_length, crop_size)
-    if peak.confidence < rules.min_confidence or on_animal(labels, peak, crop_size) < rules.min_animal_near:
+    if peak.confidence < rules.min_confidence or not sits_on_animal(labels, peak, crop_size, rules):
         return EyeDecision(EYE_HIDDEN, peak, peak.confidence)
     return judge_size(peak, rules)
 
@@ -95,6 +101,10 @@ def judge_size(peak: EyePeak, rules: KeypointRules = KeypointRules()) -> EyeDeci
         return EyeDecision(TOO_SMALL, peak, peak.confidence * peak.length / rules.min_judge_length)
     return EyeDecision(SCORED, peak, peak.confidence)
 
+
+
+ZOOM_CARD_KEYS = {"below": "zoom_below", "focus": "zoom_focus", "focus_close": "zoom_focus_close",
+                  "last": "zoom_last", "out": "zoom_out", "agree": "zoom_agree"}  # ZoomRules field -> card key
 
 
 @dataclass(frozen=True)
@@ -136,9 +146,7 @@ class ZoomRules:
         card carries as ``decision.zoom_below``, ``decision.zoom_focus``, ``decision.zoom_focus_close``,
         ``decision.zoom_last``, ``decision.zoom_out`` and ``decision.zoom_agree`` (defaults 0.6, then 0 = off)."""
         d = card_decision(card)
-        names = {"below": "zoom_below", "focus": "zoom_focus", "focus_close": "zoom_focus_close", "last": "zoom_last",
-                 "out": "zoom_out", "agree": "zoom_agree"}
-        return cls(**{k: float(d[v]) for k, v in names.items() if d.get(v) is not None})
+        return cls(**{k: float(d[v]) for k, v in ZOOM_CARD_KEYS.items() if d.get(v) is not None})
 
     @property
     def focus_sides(self) -> tuple[float, ...]:
@@ -248,13 +256,13 @@ def agreed(first: EyePeak, views: list[EyePeak], agree: float, rules: KeypointRu
     tiles' peaks on it (``views``, crop coordinates, whatever their decision), those of the same eye (:func:`same_eye`)
     at confidence ``agree`` or more; with two or more, the most confident of them, sized by :func:`judge_size`
     (and on the animal in the first look's ``labels`` when given), else None. Two unsure looks at one spot at two
-    scales are more evidence than either alone: the shut eyes the threshold misses are mostly such."""
+    scales are more evidence than either alone (a faint crease of a shut eye, seen at 0.4-0.55 by each)."""
     votes = ([first] if first.confidence >= agree else []) + [v for v in views
                                                                   if v.confidence >= agree and same_eye(first, v)]
     if len(votes) < 2:
         return None
     best = max(votes, key=lambda v: v.confidence)
-    if labels is not None and on_animal(labels, best, crop_size) < rules.min_animal_near:
+    if labels is not None and not sits_on_animal(labels, best, crop_size, rules):
         return None
     return judge_size(best, rules)
 
@@ -317,7 +325,7 @@ def refine_with_tiles(first: EyeDecision, tiles: list[EyeDecision], origins, cro
     for d, o in zip(tiles, origins):
         if d.status in (SCORED, TOO_SMALL) and d.peak.confidence > best_conf:
             cand = from_tile(d, o, crop_size, rules)
-            if labels is not None and on_animal(labels, cand.peak, crop_size) < rules.min_animal_near:
+            if labels is not None and not sits_on_animal(labels, cand.peak, crop_size, rules):
                 continue
             best, best_conf = cand, d.peak.confidence
     return best
@@ -335,12 +343,9 @@ def decision_card(rules: KeypointRules, zoom: ZoomRules | None, flip_tta: bool =
                   refine: RefineRules | None = None) -> dict:
     """The decision thresholds as a U-Net card records them (``decision``), read back by the ``from_card`` methods
     and :func:`flip_tta_from_card`."""
-    out = asdict(rules) | ({} if zoom is None else {"zoom_below": zoom.below})
-    out |= {"zoom_focus": zoom.focus} if zoom is not None and zoom.focus > 0 else {}
-    out |= {"zoom_focus_close": zoom.focus_close} if zoom is not None and zoom.focus_close > 0 else {}
-    out |= {"zoom_last": zoom.last} if zoom is not None and zoom.last > 0 else {}
-    out |= {"zoom_out": zoom.out} if zoom is not None and zoom.out > 0 else {}
-    out |= {"zoom_agree": zoom.agree} if zoom is not None and zoom.agree > 0 else {}
+    out = asdict(rules)
+    if zoom is not None:  # below always, the optional looks only when on (cards made before them stay as they were)
+        out |= {key: getattr(zoom, f) for f, key in ZOOM_CARD_KEYS.items() if f == "below" or getattr(zoom, f) > 0}
     out |= {"refine_below": refine.below, "refine_side": refine.side} if refine is not None and refine.below > 0 else {}
     return out | ({"flip_tta": True} if flip_tta else {})
 

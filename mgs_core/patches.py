@@ -50,23 +50,18 @@ def _windows(crop: np.ndarray, centres: list[tuple[float, float]], length: float
     """:func:`scaled_window` for several centres of one eye length: the crop is area-averaged once for all."""
     f = normalised_scale(length, k, size)
     c = float(out // 2)
-    wins = []
-    if f < 1.0:
+    if f < 1.0:  # shrink the crop once (area average), then shift each centre onto the window's centre pixel
         h, w = crop.shape[:2]
         nw, nh = max(1, int(round(w * f))), max(1, int(round(h * f)))
-        small = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA)
+        src = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA)
         fx, fy = nw / w, nh / h
-        for x, y in centres:
-            sx, sy = (x + 0.5) * fx - 0.5, (y + 0.5) * fy - 0.5
-            m = np.array([[1.0, 0.0, sx - c], [0.0, 1.0, sy - c]])
-            wins.append(cv2.warpAffine(small, m, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                       borderMode=cv2.BORDER_REPLICATE))
-        return wins
-    for x, y in centres:  # output (u, v) <- crop ((u - c) / f + x, (v - c) / f + y)
-        m = np.array([[1.0 / f, 0.0, x - c / f], [0.0, 1.0 / f, y - c / f]])
-        wins.append(cv2.warpAffine(crop, m, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                   borderMode=cv2.BORDER_REPLICATE))
-    return wins
+        to_src = [((x + 0.5) * fx - 0.5, (y + 0.5) * fy - 0.5) for x, y in centres]
+        step, offset = 1.0, c
+    else:  # enlarge in the warp: output (u, v) <- crop ((u - c) / f + x, (v - c) / f + y)
+        src, to_src, step, offset = crop, list(centres), 1.0 / f, c / f
+    return [cv2.warpAffine(src, np.array([[step, 0.0, sx - offset], [0.0, step, sy - offset]]), (out, out),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            for sx, sy in to_src]
 
 
 def eye_patches(crops: np.ndarray, eyes: list[tuple[float, float, float]], mode: str = "fixed",

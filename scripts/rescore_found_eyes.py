@@ -26,9 +26,9 @@ def main() -> int:
     ap.add_argument("--score-shift", type=float, help="shift test-time augmentation, patch px (default: the card's)")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import cv2
     import pandas as pd
 
+    from mgs_core.io.dataset import read_rgb
     from mgs_core.runners.local import LocalRunner
 
     # the runner's own scoring (LocalRunner.score_eyes); its U-Net, the shipped one, is not used
@@ -44,7 +44,7 @@ def main() -> int:
         labels = pd.read_csv(Path(data) / "labels.csv")
         pred = pd.read_csv(csv)
         rows = pred[(pred.outcome == "found") & pred.pred_score.notna()]
-        crops = np.stack([cv2.imread(str(Path(data) / labels.image[r - 1]))[:, :, ::-1] for r in rows.row])
+        crops = np.stack([read_rgb(Path(data) / labels.image[r - 1], r) for r in rows.row])
         truth = rows.true_score.to_numpy()
         ef = np.abs(scores(crops, list(zip(rows.pred_x, rows.pred_y, rows.pred_eye_length))) - truth)
         et = np.abs(scores(crops, list(zip(rows.true_x, rows.true_y, rows.true_eye_length))) - truth)

@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     p.add_argument("--zoom-below", type=float, metavar="T",
                    help="pipeline: scored eyes under this confidence get the zoomed second look too (default: the "
                         "U-Net card's decision, else 0.6)")
-    for flag, metavar, what in _LOOKS:
+    for flag, metavar, _, _, what in _LOOKS:
         p.add_argument(flag, type=float, metavar=metavar,
                        help=f"pipeline: {what} (0 = off; default: the U-Net card's decision, else off)")
     p.add_argument("--refine-side", type=float, metavar="S",
@@ -60,19 +60,29 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-# the extra looks of the decision (mgs_core.localise.ZoomRules / RefineRules): flag, metavar, what it does
+# the extra looks of the decision: flag, metavar, the runner's rules they set (mgs_core.localise.ZoomRules or
+# RefineRules) and which field, what they do
 _LOOKS = (
-    ("--zoom-focus", "S", "one more zoomed tile of S x the crop centred on the first look's peak"),
-    ("--zoom-focus-close", "S", "and one more, closer tile of S x the crop (e.g. 0.33: 3x) centred on the peak"),
-    ("--zoom-out", "Z", "and the whole crop shrunk to Z x its side (e.g. 0.4) for unsure eyes of 24+ crop px in a "
-                        "crop the animal fills (an ROI drawn tight around the eye)"),
-    ("--zoom-agree", "T", "an unsure crop gets an eye where two looks (the first and the focus tiles) put the same eye "
-                          "at confidence T or more"),
-    ("--zoom-last", "S", "a last look at crops still without an eye: one tile of S x the crop (e.g. 0.25: 4x) centred "
-                         "on the most confident peak any look saw"),
-    ("--refine-below", "PX", "located eyes shorter than PX crop pixels get a closer look (one tile centred on them, "
-                             "enlarged) that re-measures their centre and length"),
+    ("--zoom-focus", "S", "zoom", "focus", "one more zoomed tile of S x the crop centred on the first look's peak"),
+    ("--zoom-focus-close", "S", "zoom", "focus_close",
+     "and one more, closer tile of S x the crop (e.g. 0.33: 3x) centred on the peak"),
+    ("--zoom-out", "Z", "zoom", "out", "and the whole crop shrunk to Z x its side (e.g. 0.4) for unsure eyes of 24+ "
+                                       "crop px in a crop the animal fills (an ROI drawn tight around the eye)"),
+    ("--zoom-agree", "T", "zoom", "agree", "an unsure crop gets an eye where two looks (the first and the focus tiles) "
+                                           "put the same eye at confidence T or more"),
+    ("--zoom-last", "S", "zoom", "last", "a last look at crops still without an eye: one tile of S x the crop (e.g. "
+                                         "0.25: 4x) centred on the most confident peak any look saw"),
+    ("--refine-below", "PX", "refine", "below", "located eyes shorter than PX crop pixels get a closer look (one tile "
+                                                "centred on them, enlarged) that re-measures their centre and length"),
 )
+
+
+def _look_values(args: argparse.Namespace):
+    """(rules, field, value, flag) of every extra-look flag given."""
+    for flag, _, rules, field, _ in _LOOKS:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None:
+            yield rules, field, value, flag
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -127,12 +137,11 @@ def run(args: argparse.Namespace) -> int:
         if args.score_shift is not None and not 0.0 <= args.score_shift <= MAX_SHIFT_PX:
             raise InputError(f"--score-shift must lie in [0, {MAX_SHIFT_PX:g}] patch pixels (0 = off), got "
                              f"{args.score_shift:g}")
-        for name in ("zoom_focus", "zoom_focus_close", "zoom_last", "zoom_out", "zoom_agree"):
-            value = getattr(args, name)
-            if value is not None and not 0.0 <= value < 1.0:
-                raise InputError(f"--{name.replace('_', '-')} must lie in [0, 1) (0 = off), got {value:g}")
-        if args.refine_below is not None and not 0.0 <= args.refine_below <= 256:
-            raise InputError(f"--refine-below must lie in [0, 256] crop pixels (0 = off), got {args.refine_below:g}")
+        for rules, _, value, flag in _look_values(args):
+            if rules == "zoom" and not 0.0 <= value < 1.0:
+                raise InputError(f"{flag} must lie in [0, 1) (0 = off), got {value:g}")
+            if rules == "refine" and not 0.0 <= value <= 256:
+                raise InputError(f"{flag} must lie in [0, 256] crop pixels (0 = off), got {value:g}")
         if args.refine_side is not None and not 0.0 < args.refine_side < 1.0:
             raise InputError(f"--refine-side must lie between 0 and 1, got {args.refine_side:g}")
         zoom = {"zoom": None} if args.no_zoom else {}
@@ -143,12 +152,13 @@ def run(args: argparse.Namespace) -> int:
             runner.keypoint_rules = replace(runner.keypoint_rules, min_confidence=args.min_confidence)
         if args.zoom_below is not None and runner.zoom is not None:
             runner.zoom = replace(runner.zoom, below=args.zoom_below)
-        for name in ("focus", "focus_close", "last", "out", "agree"):
-            if getattr(args, f"zoom_{name}") is not None and runner.zoom is not None:
-                runner.zoom = replace(runner.zoom, **{name: getattr(args, f"zoom_{name}")})
-        for name in ("below", "side"):
-            if getattr(args, f"refine_{name}") is not None:
-                runner.refine = replace(runner.refine, **{name: getattr(args, f"refine_{name}")})
+        for rules, field, value, _ in _look_values(args):
+            if rules == "zoom" and runner.zoom is not None:
+                runner.zoom = replace(runner.zoom, **{field: value})
+            elif rules == "refine":
+                runner.refine = replace(runner.refine, **{field: value})
+        if args.refine_side is not None:
+            runner.refine = replace(runner.refine, side=args.refine_side)
         if args.flip_tta is not None:
             runner.flip_tta = args.flip_tta == "on"
         if args.score_shift is not None:

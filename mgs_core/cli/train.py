@@ -214,7 +214,9 @@ def run_score(args: argparse.Namespace) -> int:
     if args.max_shift is not None and not 0 <= args.max_shift <= 5:
         raise InputError(f"--max-shift must lie in 0..5 px (the 60x60 window leaves 5 px each side), got "
                          f"{args.max_shift}")
-    aug = {k: v for k, v in (("flip", True if args.flip else None), ("max_shift", args.max_shift)) if v is not None}
+    aug = {"flip": True} if args.flip else {}
+    if args.max_shift is not None:
+        aug["max_shift"] = args.max_shift
     if aug:
         from dataclasses import replace
 

@@ -39,7 +39,8 @@ import numpy as np
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
 from mgs_core.localise import (OUT_MIN_ANIMAL, OUT_MIN_LENGTH, KeypointRules, RefineRules, ZoomRules, agreed,
                                animal_fraction, confirms, decide, decision_from_card, focus_tiles, from_tile,
-                               most_confident_peak, on_animal, refine_with_tiles, refined, zoom_out_tiles, zoom_tiles)
+                               most_confident_peak, refine_with_tiles, refined, sits_on_animal, zoom_out_tiles,
+                               zoom_tiles)
 from mgs_core.patches import eye_patches, shift_from_card, shifted_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -470,7 +471,7 @@ class LocalRunner(Runner):
         tiles, origins = focus_tiles(crops[idx], [peaks[i] for i in idx], self.zoom.last)
         for i, d, o in zip(idx, self._decide(tiles), origins):
             t = from_tile(d, o, ROI_SIZE, self.keypoint_rules)
-            if confirms(peaks[i], t) and on_animal(labels[i], t.peak, ROI_SIZE) >= self.keypoint_rules.min_animal_near:
+            if confirms(peaks[i], t) and sits_on_animal(labels[i], t.peak, ROI_SIZE, self.keypoint_rules):
                 decisions[i] = t
 
     def _refined(self, crops: np.ndarray, decisions: list) -> list:
