@@ -168,40 +168,52 @@ class ZoomRules:
         return [(x0, y0, t) for y0 in starts for x0 in starts]
 
 
-def zoom_tiles(crops: np.ndarray, rules: ZoomRules) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-    """All tiles of all ``crops`` enlarged to the crop size: ``(N * grid^2, S, S, 3)`` and the tile origins."""
+def zoom_tiles(crops: np.ndarray, rules: ZoomRules,
+               detail: np.ndarray | None = None) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """All tiles of all ``crops`` enlarged to the crop size: ``(N * grid^2, S, S, 3)`` and the tile origins (crop
+    pixels). ``detail``: the same crops at k x the size (an ROI's own pixels, :func:`detail_tile`), the tiles cut
+    from them."""
     size = crops.shape[1]
     origins = rules.origins(size)
     out = np.empty((len(crops) * len(origins),) + crops.shape[1:], crops.dtype)
+    src = crops if detail is None else detail
     k = 0
-    for crop in crops:
+    for crop in src:
         for origin in origins:
-            _enlarge(crop, origin, out[k])
+            detail_tile(crop, origin, out[k])
             k += 1
     return out, origins
 
 
-def _enlarge(crop: np.ndarray, origin: tuple[int, int, int], dst: np.ndarray) -> None:
-    """The tile ``(x0, y0, side)`` of ``crop`` resized into ``dst`` (the crop's size)."""
+def detail_tile(src: np.ndarray, origin: tuple[int, int, int], dst: np.ndarray) -> None:
+    """The tile ``(x0, y0, side)`` (in ``dst``-sized crop pixels) of ``src`` resized into ``dst``. ``src`` is the crop
+    itself or the same crop at k x its size, an ROI's own pixels: a tile of a 512-px detail crop then shows the eye
+    at its own resolution, not the 256-px crop's pixels enlarged (area-averaged when the tile has more pixels than
+    ``dst``, else bilinear)."""
     import cv2
 
-    x0, y0, t = origin
-    cv2.resize(crop[y0 : y0 + t, x0 : x0 + t], dst.shape[1::-1], dst=dst, interpolation=cv2.INTER_LINEAR)
+    k = src.shape[0] / dst.shape[0]
+    x0, y0, t = (int(round(v * k)) for v in origin)
+    tile = src[y0 : y0 + t, x0 : x0 + t]
+    inter = cv2.INTER_AREA if t > dst.shape[0] else cv2.INTER_LINEAR
+    cv2.resize(tile, dst.shape[1::-1], dst=dst, interpolation=inter)
 
 
-def focus_tiles(crops: np.ndarray, peaks: list, side: float) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+def focus_tiles(crops: np.ndarray, peaks: list, side: float,
+                detail: np.ndarray | None = None) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """One tile per crop of ``side`` x the crop side centred on its first-look peak (``EyePeak``; moved inside the
-    crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin."""
+    crop), enlarged to the crop size: ``(N, S, S, 3)`` and each tile's origin (crop pixels). ``detail`` as for
+    :func:`zoom_tiles`."""
     if not 0.0 < side <= 1.0:
         raise ValueError(f"focus tiles need 0 < side <= 1, got {side}")
     size = crops.shape[1]
     t = max(1, int(round(side * size)))
     out = np.empty_like(crops)
     origins = []
-    for k, (crop, p) in enumerate(zip(crops, peaks)):
+    for k, (crop, p) in enumerate(zip(crops if detail is None else detail, peaks)):
         x0, y0 = (int(np.clip(round(v - t / 2), 0, size - t)) for v in (p.x, p.y))
         origins.append((x0, y0, t))
-        _enlarge(crop, origins[-1], out[k])
+        detail_tile(crop, origins[-1], out[k])
     return out, origins
 
 

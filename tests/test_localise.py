@@ -56,6 +56,34 @@ def test_zoom_tiles_cover_the_crop_and_map_back():
     assert small.status == TOO_SMALL  # 9 px in the tile is 5.4 px in the crop
 
 
+def test_tiles_cut_from_a_detail_crop_show_its_own_pixels_at_the_same_place():
+    import cv2
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import focus_tiles, zoom_tiles
+
+    rng = np.random.default_rng(3)
+    detail = rng.integers(0, 256, (1, 512, 512, 3), dtype=np.uint8)
+    detail[0, 60:72, 360:372] = 255  # a bright square: (366, 66) at 512 px, (182.75, 32.75) at 256
+    crops = cv2.resize(detail[0], (256, 256), interpolation=cv2.INTER_AREA)[None]
+    rules = ZoomRules(grid=2, side=0.5)
+    plain, origins = zoom_tiles(crops, rules)
+    sharp, same = zoom_tiles(crops, rules, detail)
+    assert same == origins and sharp.shape == plain.shape
+    x0, y0, t = origins[1]  # 128-px tiles: a 256-px piece of the detail crop, not 128 px enlarged twice
+    assert np.array_equal(sharp[1], detail[0, 2 * y0 : 2 * (y0 + t), 2 * x0 : 2 * (x0 + t)])
+    for tiles in (plain, sharp):  # the square at the same place in both
+        ys, xs = np.nonzero(tiles[1].min(axis=2) == 255)
+        assert abs(x0 + (xs.mean() + 0.5) * t / 256 - 0.5 - 182.75) < 0.6
+        assert abs(y0 + (ys.mean() + 0.5) * t / 256 - 0.5 - 32.75) < 0.6
+    assert sharp[1].std() > plain[1].std() * 1.2  # the detail crop's texture, not a smoothed enlargement
+    peak = [EyePeak(182.75, 32.75, 0.5, 10.0)]
+    f_plain, fo = focus_tiles(crops, peak, 0.33)
+    f_sharp, fo2 = focus_tiles(crops, peak, 0.33, detail)
+    assert fo == fo2 and f_sharp.shape == f_plain.shape and f_sharp[0].std() > f_plain[0].std()
+    assert np.array_equal(zoom_tiles(crops, rules, crops)[0], plain)  # the crop as its own detail: as before
+
+
 def test_refine_takes_a_more_confident_tile_and_never_zooms_an_empty_scene():
     from mgs_core.localise import EyeDecision, ZoomRules, refine_with_tiles
     from mgs_core.eye_heatmap import EyePeak

@@ -400,22 +400,26 @@ class LocalRunner(Runner):
         labels, heat, log2len = maps
         return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(labels))]
 
-    def locate(self, crops: np.ndarray, maps: tuple | None = None) -> list:
+    def locate(self, crops: np.ndarray, maps: tuple | None = None, detail: np.ndarray | None = None) -> list:
         """The localiser's decision per 256-px crop (keypoint U-Net, zoom pass on unsure crops), before the eye check
         and the regressor: :class:`mgs_core.localise.EyeDecision` each. ``maps``: this runner's :meth:`segment`
-        output for ``crops`` when the caller already has it."""
+        output for ``crops`` when the caller already has it. ``detail``: the same crops at k x 256 (the ROI's own
+        pixels), from which the closer looks are cut (:func:`mgs_core.localise.detail_tile`)."""
         seen = self._looked(crops, maps)
         decisions = self._decisions(seen)
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
+        src = crops if detail is None else detail
         if unsure:  # coarse-to-fine: second looks at the unsure crops (ZoomRules), all views in one batch
-            self._zoom_pass(crops, decisions, unsure, seen[0])
-        return self._refined(crops, decisions)
+            self._zoom_pass(crops, decisions, unsure, seen[0], src)
+        return self._refined(crops, decisions, src)
 
-    def _zoom_pass(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray) -> None:
+    def _zoom_pass(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray,
+                   src: np.ndarray) -> None:
         """``decisions[i]`` for each unsure crop ``i`` after the zoom pass: the grid tiles and the views that confirm
         the first guess (:meth:`_views`) compete on confidence (``refine_with_tiles``, on the animal in the first
-        look's ``labels``); a crop still without an eye may get one where two looks agree, then the last look."""
-        grid, origins, confirmed, focus_peaks = self._views(crops, decisions, unsure, labels)
+        look's ``labels``); a crop still without an eye may get one where two looks agree, then the last look.
+        ``src``: ``crops`` or the same crops at k x their size, from which the tiles are cut."""
+        grid, origins, confirmed, focus_peaks = self._views(crops, decisions, unsure, labels, src)
         last: dict = {}  # i -> the peak the last look is centred on
         for i in unsure:
             ds = grid[i] + [fd for fd, _ in confirmed[i]]
@@ -430,18 +434,19 @@ class LocalRunner(Runner):
                 if peak is not None:
                     last[i] = peak
         if last:
-            self._last_look(crops, decisions, last, labels)
+            self._last_look(crops, decisions, last, labels, src)
 
-    def _views(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray) -> tuple:
+    def _views(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray,
+               src: np.ndarray) -> tuple:
         """One U-Net batch over every second look at the unsure crops: the grid tiles, the focus tiles on each first
         guess, and the zoomed-out view of large guesses in crops the animal fills. Returns ``(grid, origins,
         confirmed, focus_peaks)``: per crop its grid tiles' decisions (at ``origins``), the (decision, origin) of the
         views that confirm its first guess, and the peaks its focus tiles saw, sure or not (in crop coordinates)."""
-        tiles, origins = zoom_tiles(crops[unsure], self.zoom)
+        tiles, origins = zoom_tiles(crops[unsure], self.zoom, src[unsure])
         focused = [i for i in unsure if decisions[i].peak is not None]
         parts, owners, forigins, kinds = [tiles], [], [], []
         for side in self.zoom.focus_sides if focused else ():
-            ftiles, fo = focus_tiles(crops[focused], [decisions[i].peak for i in focused], side)
+            ftiles, fo = focus_tiles(crops[focused], [decisions[i].peak for i in focused], side, src[focused])
             parts, owners, forigins = parts + [ftiles], owners + focused, forigins + fo
             kinds += ["focus"] * len(focused)
         large = [i for i in focused if decisions[i].peak.length >= OUT_MIN_LENGTH
@@ -463,24 +468,25 @@ class LocalRunner(Runner):
                 focus_peaks[i].append(mapped.peak)
         return grid, origins, confirmed, focus_peaks
 
-    def _last_look(self, crops: np.ndarray, decisions: list, peaks: dict, labels: np.ndarray) -> None:
+    def _last_look(self, crops: np.ndarray, decisions: list, peaks: dict, labels: np.ndarray,
+                   src: np.ndarray) -> None:
         """The last look (:attr:`ZoomRules.last`) at the crops ``peaks`` names (i -> the peak to centre on), in one
         batch; ``decisions`` takes its eye where it confirms the peak and sits on the animal in the first look's
         ``labels``."""
         idx = list(peaks)
-        tiles, origins = focus_tiles(crops[idx], [peaks[i] for i in idx], self.zoom.last)
+        tiles, origins = focus_tiles(crops[idx], [peaks[i] for i in idx], self.zoom.last, src[idx])
         for i, d, o in zip(idx, self._decide(tiles), origins):
             t = from_tile(d, o, ROI_SIZE, self.keypoint_rules)
             if confirms(peaks[i], t) and sits_on_animal(labels[i], t.peak, ROI_SIZE, self.keypoint_rules):
                 decisions[i] = t
 
-    def _refined(self, crops: np.ndarray, decisions: list) -> list:
+    def _refined(self, crops: np.ndarray, decisions: list, src: np.ndarray) -> list:
         """``decisions`` with small located eyes re-measured by the closer look (:class:`RefineRules`), in one
-        batch."""
+        batch (its tiles cut from ``src``, ``crops`` or the same at k x their size)."""
         small = [i for i, d in enumerate(decisions) if self.refine is not None and self.refine.wants(d)]
         if not small:
             return decisions
-        tiles, origins = focus_tiles(crops[small], [decisions[i].peak for i in small], self.refine.side)
+        tiles, origins = focus_tiles(crops[small], [decisions[i].peak for i in small], self.refine.side, src[small])
         out = list(decisions)
         for i, d, o in zip(small, self._decide(tiles), origins):
             out[i] = refined(decisions[i], from_tile(d, o, ROI_SIZE, self.keypoint_rules), self.keypoint_rules)
@@ -496,7 +502,7 @@ class LocalRunner(Runner):
         return {i: float(prob[k]) for k, i in enumerate(seen)}
 
     def _infer_keypoint(self, crops: np.ndarray, detail: np.ndarray | None = None) -> list[CropResult]:
-        decisions = self.locate(crops)
+        decisions = self.locate(crops, detail=detail)
         checked = self._checked(crops, decisions)
         rejected = {i for i, p in checked.items() if p < self.check_model.threshold}
         seen = [i for i, d in enumerate(decisions) if d.status == SCORED and i not in rejected]

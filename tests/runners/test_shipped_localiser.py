@@ -3,6 +3,7 @@
 A few dozen crops rendered on the fly (seeds no training set uses); thresholds are loose so the test checks behaviour
 (a shut eye is still located, an empty scene gets no eye), not the benchmark figures of docs/benchmarks.md.
 """
+import cv2
 import numpy as np
 import pytest
 
@@ -144,6 +145,36 @@ def test_the_zoom_pass_adds_a_tile_centred_on_the_first_peak(runner, monkeypatch
     focus["peak"] = EyePeak(127.5, 127.5, 0.7, 22.0)
     monkeypatch.setattr(runner, "zoom", replace(runner.zoom, focus=0.0))
     assert runner.locate(crops)[0].status == EYE_HIDDEN and calls == [1, 4]  # off: the grid alone
+
+
+def test_a_detail_crop_gives_the_second_looks_its_own_pixels(runner, monkeypatch):
+    # an ROI of 512+ px reaches the runner as a 512-px detail crop: the first look is at 256 px, but the grid and
+    # focus tiles are cut from the detail crop (a 0.5 x 256 tile is 256 px of it, not 128 px enlarged twice)
+    from dataclasses import replace
+
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import EyeDecision
+    from mgs_core.types import EYE_HIDDEN
+
+    looked = []
+    _script(runner, monkeypatch, lambda maps: [EyeDecision(EYE_HIDDEN, EyePeak(62.0, 60.0, 0.3, 11.0), 0.3)]
+            * len(maps[0]))
+    labels = np.ones((1, 96, 96), np.uint8)
+    monkeypatch.setattr(runner, "mirrored", lambda crops, maps: (looked.append(crops.copy()),
+                                                                  (np.repeat(labels, len(crops), 0),) * 3)[1])
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, side=0.5, focus=0.5, focus_close=0.0, out=0.0,
+                                                agree=0.0, last=0.0))
+    monkeypatch.setattr(runner, "check_model", None)
+    detail = np.random.default_rng(5).integers(0, 256, (1, 512, 512, 3), dtype=np.uint8)
+    out = runner.infer(detail)
+    assert out[0].status == EYE_HIDDEN and [len(c) for c in looked] == [1, 5]  # first look; 4 tiles + focus
+    tiles = looked[1]
+    assert np.array_equal(tiles[0], detail[0, :256, :256]) and np.array_equal(tiles[3], detail[0, 256:, 256:])
+    # the focus tile: 128 crop px on (62, 60), moved inside the crop -> origin (0, 0): the detail's top-left 256 px
+    assert np.array_equal(tiles[4], detail[0, :256, :256])
+    looked.clear()
+    runner.infer(cv2.resize(detail[0], (256, 256), interpolation=cv2.INTER_AREA)[None])  # no detail: enlarged
+    assert not np.array_equal(looked[1][0], detail[0, :256, :256])
 
 
 def test_a_small_located_eye_gets_a_closer_look(runner, monkeypatch):
