@@ -2,8 +2,8 @@
 
 Detail crops: when every ROI of the set is at least k x 256 frame pixels on its longer side and the runner takes
 k x 256 crops (``RunnerInfo.max_detail``), the ROIs are cropped at k x 256 (k <= ``max_detail``, default
-:data:`DEFAULT_DETAIL`), so the runner cuts the eye patch from the ROI's own pixels (the decision itself is made at
-256 px either way; :class:`mgs_core.runners.base.Runner`). ``detail=1`` switches this off.
+:data:`DEFAULT_DETAIL`), so the runner cuts its closer looks and the eye patch from the ROI's own pixels (its first
+look is at 256 px either way; :class:`mgs_core.runners.base.Runner`). ``detail=1`` switches this off.
 """
 from __future__ import annotations
 

@@ -18,10 +18,10 @@ class Runner(ABC):
 
     ``infer`` takes an array of shape (N, S, S, 3), uint8, RGB, where S == ``info().roi_size`` (N may be 0) and
     returns exactly N :class:`CropResult` in the same order, with eye coordinates in crop pixels. A runner whose
-    ``info().max_detail`` is d > 1 also takes S == roi_size * k for integer k <= d ("detail crops"): it decides on
-    the crop scaled to roi_size, exactly as for a roi_size crop, and cuts the eye patch from the detail crop, so a
-    small eye in a large ROI is scored from the ROI's own pixels instead of an upsampled blur; coordinates and eye
-    lengths are then in the detail crop's pixels.
+    ``info().max_detail`` is d > 1 also takes S == roi_size * k for integer k <= d ("detail crops"): its first look
+    is at the crop scaled to roi_size, exactly as for a roi_size crop, while its closer looks (zoomed tiles) and the
+    eye patch are cut from the detail crop, so a small eye in a large ROI is looked at and scored from the ROI's own
+    pixels instead of an upsampled blur; coordinates and eye lengths are then in the detail crop's pixels.
     It raises :class:`mgs_core.errors.MGSError` subclasses for problems the caller can act on.
     """
 

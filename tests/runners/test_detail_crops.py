@@ -1,4 +1,5 @@
-"""Detail crops: a k x 256 crop is decided at 256 px and scored from a patch of its own pixels (runners/base.py)."""
+"""Detail crops: a k x 256 crop is first looked at at 256 px, its closer looks and its eye patch cut from its own pixels
+(runners/base.py)."""
 import cv2
 import numpy as np
 import pytest
@@ -30,10 +31,18 @@ def _small(big):
 
 def test_detail_crop_decides_as_its_256_px_view_and_reports_detail_pixels(runner, items):
     big = np.stack([it.image for it in items])
-    base, detail = runner.infer(_small(big)), runner.infer(big)
+    small = _small(big)
+    base, detail = runner.infer(small), runner.infer(big)
     assert runner.info().max_detail == MAX_DETAIL >= 2
-    assert [r.status for r in detail] == [r.status for r in base]
-    for b, d in zip(base, detail):
+    zoomed = [runner.zoom.wants(d) for d in runner._decisions(runner._looked(small))]
+    assert any(zoomed) and not all(zoomed)
+    for b, d, z, it in zip(base, detail, zoomed, items):
+        if z:  # its closer looks saw the detail crop's own pixels: the same eye, not necessarily the same pixel
+            if b.eye_x is not None and d.eye_x is not None:
+                near = np.hypot(d.eye_x - ((b.eye_x + 0.5) * 2 - 0.5), d.eye_y - ((b.eye_y + 0.5) * 2 - 0.5))
+                assert near <= 0.5 * it.eye_length if it.eye_length else near <= 0.5 * d.eye_length
+            continue
+        assert d.status == b.status  # sure at the first look: decided on the 256-px view alone
         if b.eye_x is None:
             assert d.eye_x is None
             continue
