@@ -12,9 +12,9 @@ centred on where the whole-frame run put the eye (moved inside the frame): the e
 (an eye ~72 frame px long is ~90 crop px in a 200-px ROI). A summary line per side as for ``--scales``.
 
 ``--looks mirror rot15 dark jpeg30 ...`` (names in ``LOOKS``): the whole frames changed as another camera or setup
-would show them (mirrored, rotated, darker, brighter, blurred, JPEG-compressed, noisy, tinted, another gamma, a
-quarter of the resolution), the eye counting within half an eye length of where the whole-frame run put it (moved
-with the frame). A summary line per look.
+would show them (mirrored, rotated by 15 or 30 degrees, a quarter or half turn, darker, brighter, blurred,
+JPEG-compressed, noisy, tinted, another gamma, a quarter of the resolution, recorded 320 px wide), the eye counting
+within half an eye length of where the whole-frame run put it (moved with the frame). A summary line per look.
 
 ``--scales 0.5 0.35 0.25``: the same faces seen from further away. Each frame is shrunk by the factor and pasted in
 the top-left corner of a canvas of its own size (filled with the frame's median grey), the whole canvas is the ROI,
@@ -146,6 +146,14 @@ def _lowres(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _small_frame(rgb: np.ndarray):
+    """The frame recorded at 320 px wide (an ROI smaller than the 256-px crop is enlarged into it)."""
+    h, w = rgb.shape[:2]
+    f = 320 / w
+    small = cv2.resize(rgb, (320, int(round(h * f))), interpolation=cv2.INTER_AREA)
+    return small, lambda x, y: ((x + 0.5) * f - 0.5, (y + 0.5) * f - 0.5)
+
+
 def _noisy(rgb: np.ndarray) -> np.ndarray:
     return _scaled(rgb + np.random.default_rng(0).normal(0, 12, rgb.shape), 1.0)
 
@@ -159,6 +167,12 @@ LOOKS = {
     "mirror": lambda f: (np.ascontiguousarray(f[:, ::-1]), lambda x, y: (f.shape[1] - 1 - x, y)),
     "rot15": lambda f: _rotate(f, 15.0),
     "rot-15": lambda f: _rotate(f, -15.0),
+    "rot30": lambda f: _rotate(f, 30.0),
+    "rot-30": lambda f: _rotate(f, -30.0),
+    "rot90": lambda f: (np.ascontiguousarray(np.rot90(f)), lambda x, y: (y, f.shape[1] - 1 - x)),
+    "rot-90": lambda f: (np.ascontiguousarray(np.rot90(f, 3)), lambda x, y: (f.shape[0] - 1 - y, x)),
+    "rot180": lambda f: (np.ascontiguousarray(f[::-1, ::-1]), lambda x, y: (f.shape[1] - 1 - x, f.shape[0] - 1 - y)),
+    "small-frame": lambda f: _small_frame(f),
     "dark": lambda f: (_scaled(f, 0.45), _same),
     "bright": lambda f: (_scaled(f, 1.6, 20.0), _same),
     "blur": lambda f: (cv2.GaussianBlur(f, (0, 0), 3), _same),
@@ -184,7 +198,8 @@ def check_look(pipe, refs: dict, name: str) -> None:
         frame, move = LOOKS[name](rgb)
         x, y = move(ref.eye_x, ref.eye_y)
         h, w = frame.shape[:2]
-        moved = SimpleNamespace(eye_visible=True, eye_x=x, eye_y=y, eye_length=ref.eye_length)
+        f = np.sqrt(frame.shape[0] * frame.shape[1] / (rgb.shape[0] * rgb.shape[1]))  # a smaller frame: a shorter eye
+        moved = SimpleNamespace(eye_visible=True, eye_x=x, eye_y=y, eye_length=ref.eye_length * f)
         cases.append((fname, frame, RoiSet((Roi("frame", 0, 0, w, h),), w, h), moved, 1.0, name))
     _report(pipe, f"look {name}", cases)
 

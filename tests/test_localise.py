@@ -249,3 +249,32 @@ def test_two_unsure_looks_at_the_same_eye_agree_on_it():
     assert agreed(first, [EyePeak(61.0, 41.0, 0.5, 21.0)], 0.4, labels=labels) is None
     assert ZoomRules.from_card({"decision": decision_card(KeypointRules(), ZoomRules(agree=0.4))}).agree == 0.4
     assert "zoom_agree" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it
+
+
+def test_turned_views_turn_exactly_and_their_eyes_map_back():
+    from mgs_core.eye_heatmap import EyePeak
+    from mgs_core.localise import TURNS, EyeDecision, best_turned, turn_point, turned_views, unturned
+
+    crops = np.zeros((2, 256, 256, 3), np.uint8)
+    crops[1, 30, 200] = 255  # one bright pixel at (200, 30) of the second crop
+    views = turned_views(crops)
+    n = len(TURNS)
+    assert TURNS == (1, 3) and views.shape == (2 * n, 256, 256, 3) and not views[:n].any()
+    for j, k in enumerate(TURNS):
+        ys, xs = np.nonzero(views[n + j, ..., 0])
+        assert (xs[0], ys[0]) == turn_point(200, 30, k, 256)  # where the pixel went
+        d = unturned(EyeDecision(SCORED, EyePeak(float(xs[0]), float(ys[0]), 0.9, 12.0), 0.9), k, 256)
+        assert (d.peak.x, d.peak.y, d.peak.length, d.turn) == (200.0, 30.0, 12.0, k)  # back where it was
+    assert turned_views(crops[:0]).shape == (0, 256, 256, 3)
+    hidden = EyeDecision(EYE_HIDDEN, EyePeak(10.0, 10.0, 0.3, 12.0), 0.3)
+    sure = [EyeDecision(SCORED, EyePeak(100.0, 50.0, 0.7, 20.0), 0.7),
+            EyeDecision(SCORED, EyePeak(20.0, 60.0, 0.8, 20.0), 0.8)]
+    best = best_turned(sure, 0.6)
+    assert best.turn == 3 and (best.peak.x, best.peak.y) == turn_point(20.0, 60.0, -3, 256)  # the surest view
+    assert best_turned(sure, 0.85) is None and best_turned([hidden] * 2, 0.1) is None
+    assert best_turned([sure[0], hidden], 0.1, KeypointRules(min_confidence=0.75)) is None  # never under the bar
+    labels = np.zeros((96, 96), np.uint8)
+    assert best_turned(sure, 0.6, labels=labels) is None  # off the animal
+    card = {"decision": decision_card(KeypointRules(), ZoomRules(turn=0.6))}
+    assert ZoomRules.from_card(card).turn == 0.6 and card["decision"]["zoom_turn"] == 0.6
+    assert "zoom_turn" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it

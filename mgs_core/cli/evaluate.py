@@ -72,6 +72,8 @@ _LOOKS = (
                                            "put the same eye at confidence T or more"),
     ("--zoom-last", "S", "zoom", "last", "a last look at crops still without an eye: one tile of S x the crop (e.g. "
                                          "0.25: 4x) centred on the most confident peak any look saw"),
+    ("--zoom-turn", "T", "zoom", "turn", "crops still without an eye are looked at turned by a quarter turn each way "
+                                         "(a camera on its side) and take the surest eye found so at confidence T+"),
     ("--refine-below", "PX", "refine", "below", "located eyes shorter than PX crop pixels get a closer look (one tile "
                                                 "centred on them, enlarged) that re-measures their centre and length"),
 )

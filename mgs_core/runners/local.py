@@ -38,9 +38,9 @@ import numpy as np
 
 from mgs_core.eyes import EYE_CLASS, EyeRules, select_eye
 from mgs_core.localise import (OUT_MIN_ANIMAL, OUT_MIN_LENGTH, KeypointRules, RefineRules, ZoomRules, agreed,
-                               animal_fraction, confirms, decide, decision_from_card, focus_tiles, from_tile,
-                               most_confident_peak, refine_with_tiles, refined, sits_on_animal, zoom_out_tiles,
-                               zoom_tiles)
+                               animal_fraction, best_turned, confirms, decide, decision_from_card, focus_tiles,
+                               from_tile, most_confident_peak, refine_with_tiles, refined, sits_on_animal,
+                               turn_point, turned_views, zoom_out_tiles, zoom_tiles)
 from mgs_core.patches import eye_patches, shift_from_card, shifted_patches
 from mgs_core.runners.base import Runner
 from mgs_core.types import EYE_HIDDEN, SCORED, CropResult, RunnerInfo
@@ -339,7 +339,7 @@ class LocalRunner(Runner):
         return (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
 
     def infer(self, crops: np.ndarray) -> list[CropResult]:
-        crops = np.asarray(crops)
+        crops = np.ascontiguousarray(crops)
         k = detail_factor(crops)
         if len(crops) == 0:
             return []
@@ -400,18 +400,24 @@ class LocalRunner(Runner):
         labels, heat, log2len = maps
         return [decide(labels[i], heat[i], log2len[i], ROI_SIZE, self.keypoint_rules) for i in range(len(labels))]
 
-    def locate(self, crops: np.ndarray, maps: tuple | None = None, detail: np.ndarray | None = None) -> list:
+    def locate(self, crops: np.ndarray, maps: tuple | None = None, detail: np.ndarray | None = None,
+               turned: bool = True) -> list:
         """The localiser's decision per 256-px crop (keypoint U-Net, zoom pass on unsure crops), before the eye check
         and the regressor: :class:`mgs_core.localise.EyeDecision` each. ``maps``: this runner's :meth:`segment`
         output for ``crops`` when the caller already has it. ``detail``: the same crops at k x 256 (the ROI's own
-        pixels), from which the closer looks are cut (:func:`mgs_core.localise.detail_tile`)."""
+        pixels), from which the closer looks are cut (:func:`mgs_core.localise.detail_tile`). ``turned=False``: no
+        turned views (they are themselves located so)."""
         seen = self._looked(crops, maps)
         decisions = self._decisions(seen)
         unsure = [i for i, d in enumerate(decisions) if self.zoom is not None and self.zoom.wants(d)]
         src = crops if detail is None else detail
         if unsure:  # coarse-to-fine: second looks at the unsure crops (ZoomRules), all views in one batch
             self._zoom_pass(crops, decisions, unsure, seen[0], src)
-        return self._refined(crops, decisions, src)
+        decisions = self._refined(crops, decisions, src)
+        if turned and self.zoom is not None and self.zoom.turn > 0:
+            self._turned_look(crops, decisions, [i for i in unsure if decisions[i].status == EYE_HIDDEN],
+                              None if detail is None else src)
+        return decisions
 
     def _zoom_pass(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray,
                    src: np.ndarray) -> None:
@@ -435,6 +441,21 @@ class LocalRunner(Runner):
                     last[i] = peak
         if last:
             self._last_look(crops, decisions, last, labels, src)
+
+    def _turned_look(self, crops: np.ndarray, decisions: list, idx: list[int], detail: np.ndarray | None) -> None:
+        """The turned views (:attr:`ZoomRules.turn`) of the crops ``idx`` whose eye is still hidden, each located as a
+        crop is (first look, zoom pass), in one call; ``decisions`` takes the most confident eye they find
+        (:func:`best_turned`), with the view's turn. On the animal is judged in the view itself, which shows the
+        whole crop (the first look's map of a head on its side can miss the head as it misses the eye)."""
+        if not idx:
+            return
+        views = self.locate(turned_views(crops[idx]), detail=None if detail is None else turned_views(detail[idx]),
+                            turned=False)
+        n = len(views) // len(idx)
+        for j, i in enumerate(idx):
+            d = best_turned(views[j * n : (j + 1) * n], self.zoom.turn, self.keypoint_rules, None, ROI_SIZE)
+            if d is not None:
+                decisions[i] = d
 
     def _views(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray,
                src: np.ndarray) -> tuple:
@@ -493,21 +514,22 @@ class LocalRunner(Runner):
         return out
 
     def _checked(self, crops: np.ndarray, decisions: list) -> dict[int, float]:
-        """Eye-check probability of every located (``scored``) eye; empty without an eye check."""
+        """Eye-check probability of every located (``scored``) eye; empty without an eye check. ``crops`` upright
+        (:func:`upright`), as ``decisions`` their eyes."""
         seen = [i for i, d in enumerate(decisions) if d.status == SCORED]
         if self.check_model is None or not seen:
             return {}
-        eyes = [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length) for i in seen]
+        eyes = [_upright_eye(decisions[i], ROI_SIZE) for i in seen]
         prob = self.check_patches(eye_patches(crops[seen], eyes, "scaled", self.check_model.patch_k))
         return {i: float(prob[k]) for k, i in enumerate(seen)}
 
     def _infer_keypoint(self, crops: np.ndarray, detail: np.ndarray | None = None) -> list[CropResult]:
         decisions = self.locate(crops, detail=detail)
-        checked = self._checked(crops, decisions)
+        up, up_detail = upright(crops, decisions), None if detail is None else upright(detail, decisions)
+        checked = self._checked(up, decisions)
         rejected = {i for i, p in checked.items() if p < self.check_model.threshold}
         seen = [i for i, d in enumerate(decisions) if d.status == SCORED and i not in rejected]
-        scores = self._scores(crops, seen, [(decisions[i].peak.x, decisions[i].peak.y, decisions[i].peak.length)
-                                            for i in seen], detail)
+        scores = self._scores(up, seen, [_upright_eye(decisions[i], ROI_SIZE) for i in seen], up_detail)
         out = []
         for i, d in enumerate(decisions):
             p = d.peak
@@ -527,6 +549,25 @@ class LocalRunner(Runner):
         device = self.device.type if self.backend == "torch" else "cpu (onnxruntime)"
         return RunnerInfo(backend="local", device=device, roi_size=ROI_SIZE, seg_model=dict(self.seg_card),
                           score_model=dict(self.score_card), max_detail=MAX_DETAIL)
+
+
+def upright(crops: np.ndarray, decisions: list) -> np.ndarray:
+    """``crops`` with each crop whose eye a turned view found (``EyeDecision.turn``) turned as that view was, so that
+    its eye patch is cut upright (the regressor learnt eyes within +-30 deg of level); the crops themselves when none
+    was."""
+    turned = [i for i, d in enumerate(decisions) if d.turn]
+    if not turned:
+        return crops
+    out = crops.copy()
+    for i in turned:
+        out[i] = np.rot90(crops[i], decisions[i].turn)
+    return out
+
+
+def _upright_eye(d, crop_size: int) -> tuple[float, float, float]:
+    """``(x, y, length)`` of a decision's eye in its :func:`upright` crop (``crop_size``-px coordinates)."""
+    x, y = turn_point(d.peak.x, d.peak.y, d.turn, crop_size)
+    return float(x), float(y), d.peak.length
 
 
 def detail_factor(crops: np.ndarray) -> int:

@@ -363,3 +363,34 @@ def test_an_unsure_eye_two_looks_agree_on_is_located(runner, monkeypatch):
     tile["conf"] = 0.5
     monkeypatch.setattr(runner, "zoom", replace(runner.zoom, agree=0.0))  # off
     assert runner.locate(crops)[0].status == EYE_HIDDEN
+
+
+def test_a_head_on_its_side_is_found_in_a_turned_view(runner, monkeypatch):
+    # a camera on its side (either way): with the turned views on (ZoomRules.turn) the eye is found where it is and
+    # scored from an upright patch (as the upright crop scores it); without them it is missed
+    from dataclasses import replace
+
+    from mgs_core.localise import turn_point
+
+    items = [render_item(SEED + 7, i, score=float(1 + i % 8), hidden="", kind=("closeup", "headfixed")[i % 2])
+             for i in range(10)]
+    upright = runner.infer(np.stack([it.image for it in items]))
+    keep = [k for k, ok in enumerate(_found(upright, items)) if ok and upright[k].status == SCORED]
+    assert len(keep) >= 7
+    monkeypatch.setattr(runner, "zoom", replace(runner.zoom, turn=0.0))
+    for turns in (1, 3):
+        crops = np.stack([np.rot90(items[k].image, turns) for k in keep])
+        off = runner.infer(crops)
+        monkeypatch.setattr(runner, "zoom", replace(runner.zoom, turn=0.55))
+        on = runner.infer(crops)
+        monkeypatch.setattr(runner, "zoom", replace(runner.zoom, turn=0.0))
+        hits, same = 0, 0
+        for k, r_on in zip(keep, on):
+            it = items[k]
+            x, y = turn_point(it.eye_x, it.eye_y, turns, 256)
+            if r_on.eye_x is not None and np.hypot(r_on.eye_x - x, r_on.eye_y - y) <= 0.5 * it.eye_length:
+                hits += 1
+                same += r_on.status == SCORED and abs(r_on.score - upright[k].score) <= 0.75
+        found_off = sum(r.eye_x is not None for r in off)
+        assert hits >= len(keep) - 1 and hits > found_off, (turns, hits, found_off, len(keep))
+        assert same >= hits - 1  # scored from the upright view: about what the upright crop gets
