@@ -276,21 +276,16 @@ def unturned(d: EyeDecision, k: int, crop_size: int) -> EyeDecision:
 
 
 def best_turned(views: list[EyeDecision], turn: float, rules: KeypointRules = KeypointRules(),
-                labels: np.ndarray | None = None, crop_size: int = 256) -> EyeDecision | None:
+                crop_size: int = 256) -> EyeDecision | None:
     """The most confident located eye of one crop's turned views (``views`` in :data:`TURNS` order, their own
-    coordinates) at confidence ``turn`` or more (and at least ``rules.min_confidence``), in the crop's coordinates
-    and on the animal in its first look's ``labels`` when given; None when no view has one."""
+    coordinates) at confidence ``turn`` or more (and at least ``rules.min_confidence``), in the crop's coordinates;
+    None when no view has one. On the animal was judged in each view (it shows the whole crop)."""
     bar = max(turn, rules.min_confidence)
-    best = None
-    for d, k in zip(views, TURNS):
-        if d.status not in (SCORED, TOO_SMALL) or d.peak.confidence < bar:
-            continue
-        u = unturned(d, k, crop_size)
-        if labels is not None and not sits_on_animal(labels, u.peak, crop_size, rules):
-            continue
-        if best is None or u.peak.confidence > best.peak.confidence:
-            best = u
-    return best
+    found = [(d, k) for d, k in zip(views, TURNS) if d.status in (SCORED, TOO_SMALL) and d.peak.confidence >= bar]
+    if not found:
+        return None
+    d, k = max(found, key=lambda dk: dk[0].peak.confidence)
+    return unturned(d, k, crop_size)
 
 
 FOCUS_LENGTH_RATIO = 1.5  # a focus tile's eye confirms the first guess within this factor of its length

@@ -273,8 +273,6 @@ def test_turned_views_turn_exactly_and_their_eyes_map_back():
     assert best.turn == 3 and (best.peak.x, best.peak.y) == turn_point(20.0, 60.0, -3, 256)  # the surest view
     assert best_turned(sure, 0.85) is None and best_turned([hidden] * 2, 0.1) is None
     assert best_turned([sure[0], hidden], 0.1, KeypointRules(min_confidence=0.75)) is None  # never under the bar
-    labels = np.zeros((96, 96), np.uint8)
-    assert best_turned(sure, 0.6, labels=labels) is None  # off the animal
     card = {"decision": decision_card(KeypointRules(), ZoomRules(turn=0.6))}
     assert ZoomRules.from_card(card).turn == 0.6 and card["decision"]["zoom_turn"] == 0.6
     assert "zoom_turn" not in decision_card(KeypointRules(), ZoomRules(focus=0.5))  # cards made before it

@@ -415,8 +415,7 @@ class LocalRunner(Runner):
             self._zoom_pass(crops, decisions, unsure, seen[0], src)
         decisions = self._refined(crops, decisions, src)
         if turned and self.zoom is not None and self.zoom.turn > 0:
-            self._turned_look(crops, decisions, [i for i in unsure if decisions[i].status == EYE_HIDDEN],
-                              None if detail is None else src)
+            self._turned_look(crops, decisions, [i for i in unsure if decisions[i].status == EYE_HIDDEN], detail)
         return decisions
 
     def _zoom_pass(self, crops: np.ndarray, decisions: list, unsure: list[int], labels: np.ndarray,
@@ -453,7 +452,7 @@ class LocalRunner(Runner):
                             turned=False)
         n = len(views) // len(idx)
         for j, i in enumerate(idx):
-            d = best_turned(views[j * n : (j + 1) * n], self.zoom.turn, self.keypoint_rules, None, ROI_SIZE)
+            d = best_turned(views[j * n : (j + 1) * n], self.zoom.turn, self.keypoint_rules, ROI_SIZE)
             if d is not None:
                 decisions[i] = d
 
