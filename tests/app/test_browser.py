@@ -66,12 +66,26 @@ def _live_run(page, shot: str, webcam: bool = False) -> None:
         frame.get_by_role("button", name="STOP").click(timeout=90_000)
     else:
         page.get_by_role("button", name="Stop", exact=True).click(timeout=90_000)
-    page.get_by_text("Stopped.").first.wait_for(timeout=90_000)
+    _wait_stopped(page, webcam)
     _settle(page)
     try:  # a by-product for the docs: on a starved machine Chromium can take minutes to raster this long page
         page.screenshot(path=str(SHOTS / shot), full_page=True, timeout=60_000)
     except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError / "Unable to capture screenshot"
         print(f"{shot} not taken: {exc}")
+
+
+def _wait_stopped(page, webcam: bool, timeout_s: float = 180.0) -> None:
+    """Wait for the page's "Stopped." summary; on a timeout, fail with what the page said of its state (the caption
+    "**state** · t = ... · N frames scored"), so a CI log tells a stuck scorer from a slow one."""
+    try:
+        page.get_by_text("Stopped.").first.wait_for(timeout=timeout_s * 1000)
+    except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError; re-raised with the page's state
+        try:
+            said = page.locator("[data-testid='stCaptionContainer']").all_inner_texts()
+        except Exception as inner:  # noqa: BLE001
+            said = [f"(captions unreadable: {inner})"]
+        raise AssertionError(f"no 'Stopped.' {timeout_s:.0f} s after STOP ({'webcam' if webcam else 'file'}); "
+                             f"the page's captions: {said}") from exc
 
 
 def _settle(page, timeout=60_000):
@@ -165,7 +179,7 @@ def test_app_in_a_real_browser(server, tmp_path, data_dir):
             _live_run(page, "app_live.png")
 
             # Live (b): webcam = Chromium's fake camera playing our synthetic video; scores must arrive
-            page.get_by_text("Webcam", exact=True).click()
+            page.get_by_text("Webcam", exact=True).click(timeout=90_000)
             _settle(page)
             page.wait_for_function(
                 "() => document.querySelectorAll(\"iframe[title*='streamlit_webrtc']\").length === 1", timeout=90_000)
