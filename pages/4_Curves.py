@@ -90,6 +90,9 @@ try:
         table, notes = workspace.load_entry(entry)
         for msg in notes:
             user_names.warning(msg)
+        if not len(table):  # e.g. a live run stopped before its first scored frame: nothing to plot, said so
+            user_names.warning(f"{lab}: no scored frames in this result, so it is left out of the curves.")
+            continue
         loaded.append(prepare(table, source=entry.record.source_name))
         scored_videos.append(workspace.scored_video(entry))
         sources.append(entry.record.source_name)
@@ -101,6 +104,10 @@ try:
         loaded.append(load_results(files))
         sources += [f.name for f in files]
         nwb_files += files
+    if not loaded:
+        st.info("The chosen results hold no scored frames yet: choose another result above, or score a video on "
+                "**Batch scoring** / **Live scoring**.")
+        st.stop()
     df = pd.concat(loaded, ignore_index=True)
     check_groups(df)
 except MGSError as exc:

@@ -32,6 +32,7 @@ from mgs_core.analysis.raters import AgreementReport, agree
 from mgs_core.analysis.recovery import curve_recovery
 from mgs_core.analysis.scale import MGS_COL, SCORE_COL, ScaleConversion
 from mgs_core.analysis.summary import summarize, summarize_groups
+from mgs_core.errors import MGSError
 
 
 def analyze(df, bin_s: float = 60.0, smoothing="median:15", threshold: float | None = None):
@@ -39,6 +40,9 @@ def analyze(df, bin_s: float = 60.0, smoothing="median:15", threshold: float | N
     :func:`prepare`); returns ``report.AnalysisOutputs``."""
     from mgs_core.analysis.report import AnalysisOutputs
 
+    if not len(df):
+        raise MGSError("nothing to analyse: the chosen results hold no frames (e.g. a live run stopped before its "
+                       "first scored frame)")
     if "score_0_9" not in df.columns:
         df = prepare(df)
     frames = smooth_scores(df, smoothing)

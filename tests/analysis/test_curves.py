@@ -108,3 +108,12 @@ def test_server_and_decode_gaps_are_not_counted_as_a_hidden_eye():
     assert np.isnan(gone["frac_visible"]) and gone["n_unscored"] == 4  # nothing judged: unknown, not 0 %
     old = summarize(prepare(df.drop(columns="status"))).iloc[0]  # a table from before the status column
     assert old["frac_visible"] == pytest.approx(0.5) and old["n_unscored"] == 0
+
+
+def test_analysing_a_table_without_rows_says_so():
+    from mgs_core.analysis import analyze
+    from mgs_core.errors import MGSError
+
+    empty = pd.DataFrame(columns=["frame", "time_s", "roi", "animal", "group", "eye_visible", "score", "status"])
+    with pytest.raises(MGSError, match="no frames"):
+        analyze(empty, bin_s=5.0, smoothing="median:15", threshold=3.0)

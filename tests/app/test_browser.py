@@ -4,6 +4,7 @@ app_<page>.png screenshots (see SHOTS)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -60,7 +61,7 @@ def _live_run(page, shot: str, webcam: bool = False) -> None:
         frame.get_by_role("button", name="START").click(timeout=60_000)
     else:
         page.get_by_role("button", name="Start", exact=True).click(timeout=60_000)
-    page.get_by_text("frames scored").first.wait_for(timeout=90_000)
+    page.get_by_text(re.compile(r"\b[1-9]\d* frames scored")).first.wait_for(timeout=90_000)  # scores arrived
     page.wait_for_timeout(4000)
     if webcam:
         frame.get_by_role("button", name="STOP").click(timeout=90_000)

@@ -82,3 +82,17 @@ def test_a_scoring_process_that_dies_is_reported_on_the_page(app_env):
     assert snap.state == "failed" and len(at.error) == 1 and "killed by signal 9" in at.error[0].value
     assert snap.series.name in at.error[0].value and open_series(snap.series).rows > 0  # what was written is kept
     assert not any("Stopped." in s.value for s in at.success)
+
+
+def test_a_live_series_stopped_before_its_first_frame_is_left_out_of_curves_with_a_warning(app_env):
+    from mgs_core.io.series import SeriesWriter
+
+    app_env("pages/2_Live.py")  # opens the workspace
+    folder = live.series_root() / "live_20261202-000000_demo"
+    SeriesWriter(folder, {"source": {"name": "demo.mp4"}}).close()  # Start, then Stop before a frame was scored
+    c = app_env("pages/4_Curves.py")
+    assert not errors(c), errors(c)
+    picker = next(m for m in c.multiselect if m.label.startswith("Runs in workspace"))
+    assert len(picker.value) == 1 and "live · default settings · 0 frames" in picker.value[0]  # preselected
+    assert any("no scored frames" in w.value for w in c.warning)
+    assert any("hold no scored frames" in i.value for i in c.info)
