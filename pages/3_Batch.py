@@ -52,7 +52,10 @@ def rois_for(video: Path):
 
 if not ws.writable:
     user_names.error(f"{ws.message}. Scoring is off until another workspace is chosen in the sidebar.")
-if st.button("Score", type="primary", key="batch_run", disabled=not videos or not ws.writable):
+if st.button("Score", type="primary", key="batch_run", disabled=not videos or not ws.writable,
+             help="Scoring runs while this page is open: another page or a closed tab stops it, and **Score** with "
+                  "the same videos and settings continues where it stopped. For long batches, `mgs score` on the "
+                  "command line keeps going on its own."):
     runner, err = models.active_runner_or_error()
     if err:
         user_names.error(f"The model could not be loaded: {err}")
