@@ -52,10 +52,11 @@ def rois_for(video: Path):
 
 if not ws.writable:
     user_names.error(f"{ws.message}. Scoring is off until another workspace is chosen in the sidebar.")
-if st.button("Score", type="primary", key="batch_run", disabled=not videos or not ws.writable,
-             help="Scoring runs while this page is open: another page or a closed tab stops it, and **Score** with "
-                  "the same videos and settings continues where it stopped. For long batches, `mgs score` on the "
-                  "command line keeps going on its own."):
+score_clicked = st.button("Score", type="primary", key="batch_run", disabled=not videos or not ws.writable)
+st.caption("Scoring runs while this page is open: another page or a closed tab stops it, and pressing the button "
+           "again with the same videos and settings continues where it stopped. For long batches, `mgs score` on "
+           "the command line keeps going on its own.")
+if score_clicked:
     runner, err = models.active_runner_or_error()
     if err:
         user_names.error(f"The model could not be loaded: {err}")
