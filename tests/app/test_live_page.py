@@ -84,7 +84,8 @@ def test_a_scoring_process_that_dies_is_reported_on_the_page(app_env):
     assert not any("Stopped." in s.value for s in at.success)
 
 
-def test_a_live_series_stopped_before_its_first_frame_is_left_out_of_curves_with_a_warning(app_env):
+def test_a_live_series_stopped_before_its_first_frame_is_warned_about_and_not_preselected_over_one_with_frames(
+        app_env):
     from mgs_core.io.series import SeriesWriter
 
     app_env("pages/2_Live.py")  # opens the workspace
@@ -96,3 +97,11 @@ def test_a_live_series_stopped_before_its_first_frame_is_left_out_of_curves_with
     assert len(picker.value) == 1 and "live · default settings · 0 frames" in picker.value[0]  # preselected
     assert any("no scored frames" in w.value for w in c.warning)
     assert any("hold no scored frames" in i.value for i in c.info)
+    c = app_env("pages/3_Batch.py")
+    c.button(key="batch_run").click().run()  # the demo scored, then another empty series, newer still:
+    time.sleep(1.1)  # (run times are in whole seconds)
+    SeriesWriter(live.series_root() / "live_20261202-000001_demo", {"source": {"name": "demo.mp4"}}).close()
+    c.switch_page("pages/4_Curves.py").run()  # the newest run with frames is preselected
+    assert not errors(c), errors(c)
+    picker = next(m for m in c.multiselect if m.label.startswith("Runs in workspace"))
+    assert len(picker.value) == 1 and "batch" in picker.value[0] and not c.warning
