@@ -5,9 +5,9 @@ the eye decisions on a labelled dataset.
 Usage: .venv/bin/python bench/int8_unet.py DATASET [--calib N] [--reps 3] [--frames 300] [--out PATH]
 DATASET: a labelled folder of 256-px crops (docs/dataset.md), e.g. `mgs synth dataset --out runs/v4 --n 600
 --seed 600004`. Calibration crops are rendered from the training seed 600001 (first looks and centre tiles, as the
-runner's zoom pass cuts them). A located eye (scored, or too small to judge) counts as found within half the true
-eye length, as `mgs evaluate` counts it. Never asserts anything; the quantized graph is written to --out (default: a
-temporary file) and is not used by the app.
+runner's zoom pass cuts them). The eye decisions are measured as `mgs evaluate` measures them (evaluate_pipeline).
+Never asserts anything; the quantized graph is written to --out (default: a temporary file) and is not used by the
+app.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -67,28 +66,15 @@ def ms_per_crop(session, size: int, batch: int, reps: int = 30) -> float:
     return 1000 * statistics.median(ts) / batch
 
 
-def decisions(runner, folder: Path) -> dict:
-    lab = pd.read_csv(folder / "labels.csv")
-    found = shut = shut_n = false = hidden = 0
-    err = []
-    for start in range(0, len(lab), 16):
-        part = lab.iloc[start : start + 16]
-        crops = np.stack([cv2.cvtColor(cv2.imread(str(folder / p)), cv2.COLOR_BGR2RGB) for p in part["image"]])
-        for (_, row), r in zip(part.iterrows(), runner.infer(crops)):
-            if row["eye_visible"] != 1:
-                hidden += 1
-                false += r.eye_x is not None
-                continue
-            located = r.eye_x is not None  # scored, or located but too small to judge (as mgs evaluate counts)
-            ok = located and np.hypot(r.eye_x - row["eye_x"], r.eye_y - row["eye_y"]) <= 0.5 * row["eye_length"]
-            found += ok
-            shut_n += row["score"] >= 7
-            shut += ok and row["score"] >= 7
-            if ok and r.eye_visible and r.score is not None:
-                err.append(abs(r.score - row["score"]))
-    visible = len(lab) - hidden
-    return {"found": found / max(1, visible), "shut": shut / max(1, shut_n), "false": f"{false}/{hidden}",
-            "mae": float(np.mean(err)) if err else float("nan"), "scored": len(err)}
+def decisions(runner, items) -> str:
+    """The eye decisions and scores of ``runner`` on labelled ``items``, under ``mgs evaluate``'s match rule."""
+    from mgs_core.evaluation import evaluate_pipeline
+
+    rep = evaluate_pipeline(runner, items)
+    loc = rep.localisation
+    return (f"found {loc.found.text()}, shut (score >= 7) {loc.high_score.text()}, false eyes on hidden heads "
+            f"{loc.false_eye_hidden.text()} / no mouse {loc.false_eye_nomouse.text()}, MAE {rep.score.mae:.4f} on "
+            f"{rep.score.n} scored eyes")
 
 
 def main() -> int:
@@ -100,12 +86,13 @@ def main() -> int:
     ap.add_argument("--out", help="where to write the quantized graph")
     a = ap.parse_args()
     from mgs_core.benchmark import machine, make_bench_video, reexec_with_tcmalloc, run_one
-    from mgs_core.runners.local import LocalRunner, _ort_session, cache_dir, model_digest
+    from mgs_core.io.dataset import load_dataset
+    from mgs_core.runners.local import LocalRunner, _ort_session
 
     reexec_with_tcmalloc([sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
     fp32 = LocalRunner.from_checkpoints(backend="onnx")
     int8 = LocalRunner.from_checkpoints(backend="onnx")
-    src = cache_dir() / f"seg-{model_digest(fp32.seg_model)}-{fp32.seg_size}.onnx"
+    src = fp32.seg_onnx_path
     out = Path(a.out) if a.out else Path(tempfile.mkdtemp()) / "seg-int8.onnx"
     print(f"quantizing {src.name} with {a.calib} rendered crops -> {out}", flush=True)
     quantize(src, out, a.calib, fp32.seg_size)
@@ -123,10 +110,9 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in fps.items()}
     print(f"4 ROIs end to end, median of {a.reps}: float32 {med['float32']:.1f}, int8 {med['int8']:.1f} frames/s "
           f"(ratio {med['int8'] / med['float32']:.3f})")
+    items = load_dataset(a.data).items
     for name, r in (("float32", fp32), ("int8", int8)):
-        d = decisions(r, Path(a.data))
-        print(f"{name} on {a.data}: found {100 * d['found']:.1f} %, shut (score >= 7) {100 * d['shut']:.1f} %, "
-              f"false eyes {d['false']}, MAE {d['mae']:.4f} on {d['scored']} scored eyes")
+        print(f"{name} on {a.data}: {decisions(r, items)}")
     return 0
 
 

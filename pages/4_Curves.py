@@ -30,7 +30,7 @@ openable = [e for e in listing.runs if e.usable and e.record.kind in ("batch", "
             and (e.status == "done" or (e.record.kind == "live" and e.record.rows))]
 by_label = {run_list.label(e): e for e in openable}
 opened, ver = workspace.take_opened()
-newest = [e for e in openable if e.record.frames or e.record.rows][:1] or openable[:1]  # one with frames, if any
+newest = [e for e in openable if e.record.rows][:1] or openable[:1]  # the newest with rows to plot, if any
 default = [run_list.label(e) for e in openable if e.id in opened] if opened else [run_list.label(e) for e in newest]
 chosen_runs = st.multiselect(f"Runs in workspace {ws.name} (batch runs and live series)", list(by_label),
                              default=default, key=f"curves_runs_{ver}_{len(by_label)}")

@@ -226,11 +226,16 @@ class LocalRunner(Runner):
                    score_card=score_card, check_model=check_model, check_card=check_card, **kw)
 
     # ---- ONNX Runtime -------------------------------------------------------------------------------------------
+    @property
+    def seg_onnx_path(self) -> Path:
+        """Where the U-Net's exported ONNX graph is cached (one file per weights and input size)."""
+        return cache_dir() / f"seg-{model_digest(self.seg_model)}-{self.seg_size}.onnx"
+
     def _init_onnx(self) -> None:
         import torch
 
         s = self.seg_size
-        seg_path = cache_dir() / f"seg-{model_digest(self.seg_model)}-{s}.onnx"
+        seg_path = self.seg_onnx_path
         score_path = cache_dir() / f"score-{model_digest(self.score_model)}.onnx"
         cpu_seg = self._seg_head
         if not seg_path.is_file():
